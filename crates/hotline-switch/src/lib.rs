@@ -1,1 +1,211 @@
-//! hotline-switch
+//! Call control: the only crate that knows a call has a queue, an agent, media and a ticket.
+//!
+//! Tasks and what each one owns:
+//! - transport readers/writers (`transport`): sockets only;
+//! - the SIP actor (`sip_actor`): the transaction layer, registrar and digest auth;
+//! - the ACD actor (`acd_actor`): the pure ACD core (queues, agents);
+//! - one task per call (`call`, `feature`): the call's legs, media session and ticket;
+//! - the HTTP API (`hotline-api`), which asks the ACD actor for agent state.
+
+mod acd_actor;
+mod call;
+mod feature;
+mod messages;
+mod sip_actor;
+mod sipbuild;
+mod transport;
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hotline_acd::{Acd, AcdConfig, AgentConfig, QueueConfig};
+use hotline_config::Config;
+use hotline_media::engine::MediaEngine;
+use hotline_media::prompts::Prompts;
+use hotline_sip::auth::DigestAuth;
+use hotline_sip::registrar::Registrar;
+use hotline_sip::transaction::{TimerConfig, TransactionLayer};
+use hotline_sip::Transport;
+use hotline_tickets::TicketStore;
+use tokio::sync::mpsc;
+use tracing::info;
+
+pub use call::Disposition;
+pub use feature::feature_code;
+
+use messages::{AcdCmd, SipCmd};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SwitchError {
+    #[error("database {url}: {source}")]
+    Database {
+        url: String,
+        source: hotline_tickets::TicketError,
+    },
+    #[error("sounds: {0}")]
+    Sounds(String),
+    #[error("cannot listen on {what}: {source}")]
+    Bind {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// What every task of the switch shares: senders to the actors and read-only services.
+pub struct Ctx {
+    pub config: Arc<Config>,
+    pub sip: mpsc::UnboundedSender<SipCmd>,
+    pub acd: mpsc::UnboundedSender<AcdCmd>,
+    pub tickets: TicketStore,
+    pub media: Arc<MediaEngine>,
+    pub media_ip: IpAddr,
+    pub prompts: Arc<Prompts>,
+    pub active_calls: AtomicUsize,
+    udp_local: Option<SocketAddr>,
+    tcp_local: Option<SocketAddr>,
+}
+
+impl Ctx {
+    /// The address we put in Via and Contact for a transport.
+    pub fn local_addr(&self, transport: Transport) -> SocketAddr {
+        let preferred = match transport {
+            Transport::Udp => self.udp_local,
+            Transport::Tcp => self.tcp_local,
+        };
+        preferred
+            .or(self.udp_local)
+            .or(self.tcp_local)
+            .unwrap_or_else(|| SocketAddr::new(self.media_ip, 5060))
+    }
+}
+
+fn acd_config(config: &Config) -> AcdConfig {
+    AcdConfig {
+        queues: config
+            .queues
+            .iter()
+            .map(|q| QueueConfig {
+                name: q.name.clone(),
+                ring_timeout: Duration::from_secs(q.ring_timeout_secs),
+                wrap_up: Duration::from_secs(q.wrap_up_secs),
+            })
+            .collect(),
+        agents: config
+            .agents
+            .iter()
+            .map(|a| AgentConfig {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                queues: a.queues.clone(),
+                initial_status: a.initial_status,
+            })
+            .collect(),
+    }
+}
+
+/// Runs the switch until `shutdown` resolves, then drains: new calls get 503, calls in progress get
+/// up to the grace period to end.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), SwitchError> {
+    let config = Arc::new(config);
+    let tickets = TicketStore::connect(&config.database.url)
+        .await
+        .map_err(|source| SwitchError::Database {
+            url: config.database.url.clone(),
+            source,
+        })?;
+    let prompts = Prompts::load(&config.sounds.dir, &config.sounds.language)
+        .map_err(|e| SwitchError::Sounds(e.to_string()))?;
+    let media_ip = config.media.ip;
+    let media = MediaEngine::new(media_ip, config.media.rtp_ports[0], config.media.rtp_ports[1]);
+
+    let (sip_tx, sip_rx) = mpsc::unbounded_channel();
+    let (acd_tx, acd_rx) = mpsc::unbounded_channel();
+    let (inbound_tx, inbound_rx) = mpsc::channel(4096);
+
+    let listen: Vec<(Transport, SocketAddr)> = config
+        .sip
+        .listen
+        .iter()
+        .map(|l| (l.transport, l.addr))
+        .collect();
+    let transports = transport::Transports::bind(&listen, inbound_tx)
+        .await
+        .map_err(|source| SwitchError::Bind {
+            what: format!("{listen:?}"),
+            source,
+        })?;
+
+    let ctx = Arc::new(Ctx {
+        config: config.clone(),
+        sip: sip_tx.clone(),
+        acd: acd_tx.clone(),
+        tickets: tickets.clone(),
+        media,
+        media_ip,
+        prompts: Arc::new(prompts),
+        active_calls: AtomicUsize::new(0),
+        udp_local: transports.local(Transport::Udp),
+        tcp_local: transports.local(Transport::Tcp),
+    });
+
+    let acd = Acd::new(acd_config(&config));
+    tokio::spawn(acd_actor::run(acd, acd_rx));
+
+    let timers = TimerConfig {
+        t1: Duration::from_millis(config.sip.t1_ms),
+        t2: Duration::from_millis(config.sip.t2_ms),
+        t4: Duration::from_millis(config.sip.t4_ms),
+    };
+    let layer = TransactionLayer::new(timers);
+    let registrar = Registrar::new(
+        config.sip.register_min_expires,
+        config.sip.register_max_expires,
+    );
+    let auth = DigestAuth::new(&config.sip.domain, config.sip.nonce_ttl_secs);
+    let actor = sip_actor::SipActor::new(ctx.clone(), layer, registrar, auth, transports);
+    tokio::spawn(actor.run(inbound_rx, sip_rx));
+
+    let api_state = hotline_api::ApiState::new(
+        tickets,
+        config.http.admin_token.clone(),
+        Arc::new(acd_actor::AcdAgentControl { tx: acd_tx }),
+    );
+    let draining = api_state.draining.clone();
+    let listener = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .map_err(|source| SwitchError::Bind {
+            what: format!("http {}", config.http.listen),
+            source,
+        })?;
+    let app = hotline_api::router(api_state);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!("http server stopped: {e}");
+        }
+    });
+    info!(sip = ?listen, http = %config.http.listen, "hotline is up");
+
+    shutdown.await;
+    info!("shutting down: refusing new calls");
+    draining.store(true, Ordering::SeqCst);
+    let _ = sip_tx.send(SipCmd::Drain);
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let until = Instant::now() + grace;
+    while ctx.active_calls.load(Ordering::SeqCst) > 0 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left = ctx.active_calls.load(Ordering::SeqCst);
+    if left > 0 {
+        info!(calls = left, "grace period over; ending remaining calls");
+    }
+    // Let final BYEs and ticket writes leave.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    ctx.tickets.close().await;
+    info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! Building the SIP requests and responses the switch sends as a B2BUA. Kept apart from call control so
+//! the call task reads as decisions, not header plumbing.
+
+use std::net::SocketAddr;
+
+use hotline_sip::msg::{Method, Request, Response};
+use hotline_sip::{new_branch, new_call_id, new_tag, Transport};
+
+pub const SUPPORTED_METHODS: &str = crate::sip_actor::ALLOW;
+
+pub fn transport_token(t: Transport) -> &'static str {
+    match t {
+        Transport::Udp => "UDP",
+        Transport::Tcp => "TCP",
+    }
+}
+
+pub fn via(local: SocketAddr, transport: Transport) -> String {
+    format!(
+        "SIP/2.0/{} {};branch={};rport",
+        transport_token(transport),
+        local,
+        new_branch()
+    )
+}
+
+pub fn contact(user: &str, local: SocketAddr, transport: Transport) -> String {
+    match transport {
+        Transport::Udp => format!("<sip:{user}@{local}>"),
+        Transport::Tcp => format!("<sip:{user}@{local};transport=tcp>"),
+    }
+}
+
+/// 200 OK to the caller's INVITE, with our tag, Contact and SDP.
+pub fn answer_invite(
+    invite: &Request,
+    to_tag: &str,
+    contact_hdr: &str,
+    sdp: &str,
+) -> Response {
+    let mut resp = Response::to_request(invite, 200, "OK");
+    set_to_tag(&mut resp, to_tag);
+    resp.headers.push("Contact", contact_hdr);
+    resp.headers.push("Allow", SUPPORTED_METHODS);
+    resp.headers.push("Content-Type", "application/sdp");
+    resp.body = sdp.as_bytes().to_vec();
+    resp
+}
+
+/// Adds a To tag unless the request already carried one (in-dialog).
+pub fn set_to_tag(resp: &mut Response, tag: &str) {
+    if let Some(to) = resp.headers.get("To").map(|s| s.to_string()) {
+        if !to.contains(";tag=") {
+            resp.headers.set("To", &format!("{to};tag={tag}"));
+        }
+    }
+}
+
+/// A non-2xx or plain response with our To tag, for requests inside a dialog we own.
+pub fn reply(req: &Request, status: u16, reason: &str, to_tag: &str) -> Response {
+    let mut resp = Response::to_request(req, status, reason);
+    set_to_tag(&mut resp, to_tag);
+    resp
+}
+
+/// The INVITE that rings an agent: the caller's number in From, a fresh Call-ID.
+pub struct AgentInvite {
+    pub req: Request,
+    pub call_id: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn agent_invite(
+    target: &str,
+    agent: &str,
+    caller_number: &str,
+    domain: &str,
+    local: SocketAddr,
+    transport: Transport,
+    line_number: &str,
+    sdp: &str,
+) -> Result<AgentInvite, hotline_sip::msg::ParseError> {
+    let uri = target.parse()?;
+    let call_id = new_call_id();
+    let mut req = Request::new(Method::Invite, uri);
+    req.headers.push("Via", &via(local, transport));
+    req.headers.push("Max-Forwards", "70");
+    req.headers.push(
+        "From",
+        &format!(
+            "\"{caller_number}\" <sip:{caller_number}@{domain}>;tag={}",
+            new_tag()
+        ),
+    );
+    req.headers.push("To", &format!("<sip:{agent}@{domain}>"));
+    req.headers.push("Call-ID", &call_id);
+    req.headers.push("CSeq", "1 INVITE");
+    req.headers.push("Contact", &contact(line_number, local, transport));
+    req.headers.push("Allow", SUPPORTED_METHODS);
+    req.headers.push("Content-Type", "application/sdp");
+    req.body = sdp.as_bytes().to_vec();
+    Ok(AgentInvite { req, call_id })
+}
+
+/// CANCEL for a pending INVITE (RFC 3261 §9.1): same Request-URI, Call-ID, From, To, CSeq number and
+/// top Via, so the far end matches it to the INVITE transaction.
+pub fn cancel_for(invite: &Request) -> Request {
+    let mut req = Request::new(Method::Cancel, invite.uri.clone());
+    if let Some(v) = invite.headers.get("Via") {
+        req.headers.push("Via", v);
+    }
+    for name in ["Route"] {
+        for v in invite.headers.get_all(name) {
+            req.headers.push(name, v);
+        }
+    }
+    req.headers.push("Max-Forwards", "70");
+    for name in ["From", "To", "Call-ID"] {
+        if let Some(v) = invite.headers.get(name) {
+            req.headers.push(name, v);
+        }
+    }
+    let seq = invite.cseq().map(|(n, _)| n).unwrap_or(1);
+    req.headers.push("CSeq", &format!("{seq} CANCEL"));
+    req
+}
