@@ -1,1 +1,686 @@
-//! hotline-tickets
+//! hotline-tickets: the ticket store.
+//!
+//! One ticket per call (channel "voice" for now), numbered `YYYYMMDD-NNNNNN` per local day
+//! (Asia/Shanghai, UTC+8), plus an append-only interaction log per ticket.
+//!
+//! Storage is sqlx: SQLite (the embedded default, WAL mode) or PostgreSQL, chosen by URL.
+//! The same SQL text runs on both: placeholders are `$N` (SQLite accepts them too) and only
+//! portable constructs are used (`ON CONFLICT ... DO UPDATE ... RETURNING`, `COALESCE`).
+//!
+//! Durability: SQLite runs with `journal_mode=WAL` and `synchronous=FULL`, so a commit that has
+//! returned survives a process kill *and* a power loss; tickets are written at call rate, so the
+//! extra fsync per commit costs nothing that matters. PostgreSQL keeps its own (durable) defaults.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::types::Json;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Local time zone of ticket numbers and of `YYYY-MM-DD` filters (Asia/Shanghai has no DST).
+const LOCAL_OFFSET_SECS: i32 = 8 * 3600;
+
+pub const DEFAULT_PER_PAGE: u32 = 50;
+pub const MAX_PER_PAGE: u32 = 500;
+
+pub type Result<T, E = TicketError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    /// The URL scheme is neither `sqlite:` nor `postgres://` / `postgresql://`.
+    /// Only the scheme is kept: the URL may carry a password.
+    #[error("unsupported database URL scheme {0:?}: expected sqlite:PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("cannot create database directory {path}: {source}")]
+    CreateDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("ticket {0} not found")]
+    NotFound(i64),
+    /// A bad value in a [`TicketFilter`] (user input: the API maps this to 400).
+    #[error("{0}")]
+    InvalidFilter(String),
+    /// A row holds a value this version does not understand.
+    #[error("unexpected value in database: {0}")]
+    Corrupt(String),
+}
+
+/// How a call ended, from the ticket's point of view. `None` while the call is live.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    Answered,
+    Abandoned,
+    IvrOnly,
+    Failed,
+}
+
+impl Disposition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Answered => "answered",
+            Disposition::Abandoned => "abandoned",
+            Disposition::IvrOnly => "ivr_only",
+            Disposition::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for Disposition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Disposition {
+    type Err = TicketError;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "answered" => Disposition::Answered,
+            "abandoned" => Disposition::Abandoned,
+            "ivr_only" => Disposition::IvrOnly,
+            "failed" => Disposition::Failed,
+            other => return Err(TicketError::InvalidFilter(format!(
+                "unknown disposition {other:?} (expected answered, abandoned, ivr_only or failed)"
+            ))),
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Ticket {
+    pub id: i64,
+    pub number: String,
+    pub channel: String,
+    pub caller: String,
+    pub line: String,
+    pub call_id: String,
+    pub created_at: DateTime<Utc>,
+    pub queue: Option<String>,
+    pub queued_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// First-contact owner (首接负责): set once, never overwritten.
+    pub agent_id: Option<String>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub wait_secs: Option<f64>,
+    pub talk_secs: Option<f64>,
+    pub disposition: Option<Disposition>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Interaction {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    /// Oldest first.
+    pub interactions: Vec<Interaction>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewVoiceTicket {
+    pub caller: String,
+    pub line: String,
+    pub call_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Fields to set on a ticket; `None` leaves the stored value alone.
+#[derive(Clone, Debug, Default)]
+pub struct CallUpdate {
+    pub queue: Option<String>,
+    pub queued_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// Only stored if the ticket has no agent yet (first-contact owner).
+    pub agent_id: Option<String>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub disposition: Option<Disposition>,
+    pub wait_secs: Option<f64>,
+    pub talk_secs: Option<f64>,
+}
+
+/// Query of [`TicketStore::list`]. Deserializable so an HTTP query string maps onto it directly.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct TicketFilter {
+    pub caller: Option<String>,
+    pub disposition: Option<Disposition>,
+    /// Inclusive lower bound on `created_at`: RFC 3339, or `YYYY-MM-DD` (start of that local day).
+    pub from: Option<String>,
+    /// Inclusive upper bound on `created_at`: RFC 3339, or `YYYY-MM-DD` (the whole local day).
+    pub to: Option<String>,
+    /// 1-based; default 1.
+    pub page: Option<u32>,
+    /// Default 50, capped at 500.
+    pub per_page: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: u64,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool; the body is compiled once per backend,
+/// which keeps native column types (TIMESTAMPTZ, JSONB) on PostgreSQL with a single SQL text.
+macro_rules! with_pool {
+    ($self:expr, $pool:ident => $body:expr) => {
+        match &$self.backend {
+            Backend::Sqlite($pool) => $body,
+            Backend::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Cheap to clone (the pool is shared).
+#[derive(Clone)]
+pub struct TicketStore {
+    backend: Backend,
+}
+
+impl std::fmt::Debug for TicketStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TicketStore")
+            .field("backend", &self.backend_name())
+            .finish()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TicketRow {
+    id: i64,
+    number: String,
+    channel: String,
+    caller: String,
+    line: String,
+    call_id: String,
+    created_at: DateTime<Utc>,
+    queue: Option<String>,
+    queued_at: Option<DateTime<Utc>>,
+    answered_at: Option<DateTime<Utc>>,
+    agent_id: Option<String>,
+    ended_at: Option<DateTime<Utc>>,
+    wait_secs: Option<f64>,
+    talk_secs: Option<f64>,
+    disposition: Option<String>,
+}
+
+impl TryFrom<TicketRow> for Ticket {
+    type Error = TicketError;
+    fn try_from(r: TicketRow) -> Result<Ticket> {
+        let disposition = match r.disposition.as_deref() {
+            None => None,
+            Some(s) => Some(
+                s.parse()
+                    .map_err(|_| TicketError::Corrupt(format!("disposition {s:?}")))?,
+            ),
+        };
+        Ok(Ticket {
+            id: r.id,
+            number: r.number,
+            channel: r.channel,
+            caller: r.caller,
+            line: r.line,
+            call_id: r.call_id,
+            created_at: r.created_at,
+            queue: r.queue,
+            queued_at: r.queued_at,
+            answered_at: r.answered_at,
+            agent_id: r.agent_id,
+            ended_at: r.ended_at,
+            wait_secs: r.wait_secs,
+            talk_secs: r.talk_secs,
+            disposition,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct InteractionRow {
+    id: i64,
+    ticket_id: i64,
+    at: DateTime<Utc>,
+    kind: String,
+    detail: Json<serde_json::Value>,
+}
+
+const TICKET_COLUMNS: &str = "id, number, channel, caller, line, call_id, created_at, queue, \
+     queued_at, answered_at, agent_id, ended_at, wait_secs, talk_secs, disposition";
+
+/// PostgreSQL keeps microseconds; truncating up front makes what we return equal what we read back.
+fn ts(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+fn local_offset() -> FixedOffset {
+    // 8 h is always within FixedOffset's ±24 h range.
+    FixedOffset::east_opt(LOCAL_OFFSET_SECS).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap())
+}
+
+/// `YYYYMMDD` of the local day `t` falls in.
+fn local_day(t: DateTime<Utc>) -> String {
+    t.with_timezone(&local_offset())
+        .format("%Y%m%d")
+        .to_string()
+}
+
+fn local_midnight(d: NaiveDate) -> Result<DateTime<Utc>> {
+    local_offset()
+        .from_local_datetime(&d.and_time(NaiveTime::MIN))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| TicketError::InvalidFilter(format!("date {d} out of range")))
+}
+
+enum Bound {
+    /// `created_at <= t` (RFC 3339 given) or `created_at >= t` for `from`.
+    At(DateTime<Utc>),
+    /// A local calendar day.
+    Day(NaiveDate),
+}
+
+fn parse_bound(name: &str, s: &str) -> Result<Bound> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(Bound::At(ts(t.with_timezone(&Utc))));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(Bound::Day(d));
+    }
+    Err(TicketError::InvalidFilter(format!(
+        "{name}: expected RFC 3339 (2026-11-23T08:00:00Z) or YYYY-MM-DD, got {s:?}"
+    )))
+}
+
+/// `created_at >= from`, `created_at <= to_incl`, `created_at < to_excl`.
+struct TimeRange {
+    from: Option<DateTime<Utc>>,
+    to_incl: Option<DateTime<Utc>>,
+    to_excl: Option<DateTime<Utc>>,
+}
+
+fn time_range(f: &TicketFilter) -> Result<TimeRange> {
+    let mut r = TimeRange {
+        from: None,
+        to_incl: None,
+        to_excl: None,
+    };
+    if let Some(s) = f.from.as_deref().filter(|s| !s.trim().is_empty()) {
+        r.from = Some(match parse_bound("from", s)? {
+            Bound::At(t) => t,
+            Bound::Day(d) => local_midnight(d)?,
+        });
+    }
+    if let Some(s) = f.to.as_deref().filter(|s| !s.trim().is_empty()) {
+        match parse_bound("to", s)? {
+            Bound::At(t) => r.to_incl = Some(t),
+            Bound::Day(d) => {
+                let next = d
+                    .succ_opt()
+                    .ok_or_else(|| TicketError::InvalidFilter(format!("to: date {d} too large")))?;
+                r.to_excl = Some(local_midnight(next)?);
+            }
+        }
+    }
+    Ok(r)
+}
+
+impl TicketStore {
+    /// Opens (creating if needed) the database at `url` and applies pending migrations.
+    ///
+    /// * `sqlite://data/hotline.db`, `sqlite:data/hotline.db`, `sqlite:///abs/path.db`:
+    ///   the file and its directory are created if missing; WAL, `synchronous=FULL`,
+    ///   `busy_timeout=5s`, foreign keys on. `sqlite::memory:` is accepted (tests).
+    /// * `postgres://user:pass@host:port/db` (or `postgresql://`).
+    pub async fn connect(url: &str) -> Result<TicketStore> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        let backend = match scheme {
+            "sqlite" => Backend::Sqlite(connect_sqlite(url).await?),
+            "postgres" | "postgresql" => Backend::Postgres(connect_pg(url).await?),
+            other => return Err(TicketError::UnsupportedUrl(other.to_string())),
+        };
+        let store = TicketStore { backend };
+        match &store.backend {
+            Backend::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Backend::Postgres(p) => PG_MIGRATIONS.run(p).await?,
+        }
+        Ok(store)
+    }
+
+    /// "sqlite" or "postgres".
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Waits for in-flight queries and closes every connection (graceful shutdown).
+    pub async fn close(&self) {
+        with_pool!(self, p => p.close().await)
+    }
+
+    /// Creates a voice ticket, allocating the next number of `created_at`'s local day.
+    ///
+    /// The day counter bump and the insert share one transaction, so a number is never
+    /// handed out twice and a failed insert does not burn one.
+    pub async fn create_voice(&self, new: NewVoiceTicket) -> Result<Ticket> {
+        let created_at = ts(new.created_at);
+        let day = local_day(created_at);
+        let insert = format!(
+            "INSERT INTO tickets (number, channel, caller, line, call_id, created_at) \
+             VALUES ($1, 'voice', $2, $3, $4, $5) RETURNING {TICKET_COLUMNS}"
+        );
+        let row: TicketRow = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            // A write first: SQLite takes the write lock at once (waiting on busy_timeout),
+            // PostgreSQL row-locks the day's counter until commit.
+            let seq: i64 = sqlx::query_scalar(
+                "INSERT INTO ticket_day_seq (day, last) VALUES ($1, 1) \
+                 ON CONFLICT (day) DO UPDATE SET last = ticket_day_seq.last + 1 \
+                 RETURNING last",
+            )
+            .bind(&day)
+            .fetch_one(&mut *tx)
+            .await?;
+            let number = format!("{day}-{seq:06}");
+            let row = sqlx::query_as::<_, TicketRow>(&insert)
+                .bind(&number)
+                .bind(&new.caller)
+                .bind(&new.line)
+                .bind(&new.call_id)
+                .bind(created_at)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            row
+        });
+        row.try_into()
+    }
+
+    /// Sets the fields of `upd` that are `Some`; `agent_id` only if none is stored yet.
+    /// Returns the ticket as stored afterwards.
+    pub async fn update_call(&self, id: i64, upd: CallUpdate) -> Result<Ticket> {
+        let sql = format!(
+            "UPDATE tickets SET \
+             queue = COALESCE($2, queue), \
+             queued_at = COALESCE($3, queued_at), \
+             answered_at = COALESCE($4, answered_at), \
+             agent_id = COALESCE(agent_id, $5), \
+             ended_at = COALESCE($6, ended_at), \
+             disposition = COALESCE($7, disposition), \
+             wait_secs = COALESCE($8, wait_secs), \
+             talk_secs = COALESCE($9, talk_secs) \
+             WHERE id = $1 RETURNING {TICKET_COLUMNS}"
+        );
+        let disposition = upd.disposition.map(|d| d.as_str().to_string());
+        let row: Option<TicketRow> = with_pool!(self, p => {
+            sqlx::query_as::<_, TicketRow>(&sql)
+                .bind(id)
+                .bind(upd.queue.as_deref())
+                .bind(upd.queued_at.map(ts))
+                .bind(upd.answered_at.map(ts))
+                .bind(upd.agent_id.as_deref())
+                .bind(upd.ended_at.map(ts))
+                .bind(disposition.as_deref())
+                .bind(upd.wait_secs)
+                .bind(upd.talk_secs)
+                .fetch_optional(p)
+                .await?
+        });
+        row.ok_or(TicketError::NotFound(id))?.try_into()
+    }
+
+    /// Appends to the ticket's interaction log (e.g. kind "dtmf", "queued", "offered",
+    /// "answered", "hold", "unhold", "ended").
+    pub async fn add_interaction(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        kind: &str,
+        detail: serde_json::Value,
+    ) -> Result<Interaction> {
+        let res: Result<InteractionRow, sqlx::Error> = with_pool!(self, p => {
+            sqlx::query_as::<_, InteractionRow>(
+                "INSERT INTO ticket_interactions (ticket_id, at, kind, detail) \
+                 VALUES ($1, $2, $3, $4) RETURNING id, ticket_id, at, kind, detail",
+            )
+            .bind(id)
+            .bind(ts(at))
+            .bind(kind)
+            .bind(Json(&detail))
+            .fetch_one(p)
+            .await
+        });
+        match res {
+            Ok(r) => Ok(Interaction {
+                id: r.id,
+                ticket_id: r.ticket_id,
+                at: r.at,
+                kind: r.kind,
+                detail: r.detail.0,
+            }),
+            Err(e)
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_foreign_key_violation()) =>
+            {
+                Err(TicketError::NotFound(id))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The ticket with its interaction log, or `None` if there is no such ticket.
+    pub async fn get(&self, id: i64) -> Result<Option<TicketDetail>> {
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1");
+        let isql = "SELECT id, ticket_id, at, kind, detail FROM ticket_interactions \
+                    WHERE ticket_id = $1 ORDER BY at, id";
+        let (row, irows): (Option<TicketRow>, Vec<InteractionRow>) = with_pool!(self, p => {
+            let row = sqlx::query_as::<_, TicketRow>(&sql).bind(id).fetch_optional(p).await?;
+            if row.is_none() {
+                return Ok(None);
+            }
+            let irows = sqlx::query_as::<_, InteractionRow>(isql).bind(id).fetch_all(p).await?;
+            (row, irows)
+        });
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(TicketDetail {
+            ticket: row.try_into()?,
+            interactions: irows
+                .into_iter()
+                .map(|r| Interaction {
+                    id: r.id,
+                    ticket_id: r.ticket_id,
+                    at: r.at,
+                    kind: r.kind,
+                    detail: r.detail.0,
+                })
+                .collect(),
+        }))
+    }
+
+    /// The most recent ticket of a SIP Call-ID, if any (lets call control find its ticket).
+    pub async fn find_by_call_id(&self, call_id: &str) -> Result<Option<Ticket>> {
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE call_id = $1 ORDER BY id DESC LIMIT 1"
+        );
+        let row: Option<TicketRow> = with_pool!(self, p => {
+            sqlx::query_as::<_, TicketRow>(&sql).bind(call_id).fetch_optional(p).await?
+        });
+        row.map(Ticket::try_from).transpose()
+    }
+
+    /// Tickets matching `f`, newest first (by `created_at`, then `id`).
+    pub async fn list(&self, f: &TicketFilter) -> Result<Page<Ticket>> {
+        let page = f.page.unwrap_or(1);
+        if page == 0 {
+            return Err(TicketError::InvalidFilter("page: must be >= 1".into()));
+        }
+        let per_page = f.per_page.unwrap_or(DEFAULT_PER_PAGE);
+        if per_page == 0 {
+            return Err(TicketError::InvalidFilter("per_page: must be >= 1".into()));
+        }
+        let per_page = per_page.min(MAX_PER_PAGE);
+        let range = time_range(f)?;
+        let caller = f.caller.as_deref().filter(|s| !s.is_empty());
+        let disposition = f.disposition.map(|d| d.as_str());
+        let offset = i64::from(page - 1) * i64::from(per_page);
+
+        // One static statement with "param IS NULL OR ..." guards keeps the SQL identical on both
+        // backends; the table is indexed on created_at and caller.
+        let cond = "($1 IS NULL OR caller = $1) \
+             AND ($2 IS NULL OR disposition = $2) \
+             AND ($3 IS NULL OR created_at >= $3) \
+             AND ($4 IS NULL OR created_at <= $4) \
+             AND ($5 IS NULL OR created_at < $5)";
+        let count_sql = format!("SELECT COUNT(*) FROM tickets WHERE {cond}");
+        let list_sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE {cond} \
+             ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7"
+        );
+        let (total, rows): (i64, Vec<TicketRow>) = with_pool!(self, p => {
+            let total: i64 = sqlx::query_scalar(&count_sql)
+                .bind(caller)
+                .bind(disposition)
+                .bind(range.from)
+                .bind(range.to_incl)
+                .bind(range.to_excl)
+                .fetch_one(p)
+                .await?;
+            let rows = sqlx::query_as::<_, TicketRow>(&list_sql)
+                .bind(caller)
+                .bind(disposition)
+                .bind(range.from)
+                .bind(range.to_incl)
+                .bind(range.to_excl)
+                .bind(i64::from(per_page))
+                .bind(offset)
+                .fetch_all(p)
+                .await?;
+            (total, rows)
+        });
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(Ticket::try_from)
+                .collect::<Result<_>>()?,
+            page,
+            per_page,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+}
+
+async fn connect_sqlite(url: &str) -> Result<SqlitePool> {
+    let opts = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !in_memory {
+        create_parent_dir(opts.get_filename())?;
+    }
+    let pool_opts = if in_memory {
+        // An in-memory database lives only as long as a connection to it: keep one forever.
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        SqlitePoolOptions::new().max_connections(8)
+    };
+    Ok(pool_opts
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts)
+        .await?)
+}
+
+fn create_parent_dir(file: &Path) -> Result<()> {
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| TicketError::CreateDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+async fn connect_pg(url: &str) -> Result<PgPool> {
+    Ok(PgPoolOptions::new()
+        .max_connections(10)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_day_is_utc_plus_8() {
+        let t = DateTime::parse_from_rfc3339("2026-11-22T16:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(local_day(t), "20261123");
+        let t = DateTime::parse_from_rfc3339("2026-11-22T15:59:59Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(local_day(t), "20261122");
+    }
+
+    #[test]
+    fn bounds_parse() {
+        let f = TicketFilter {
+            from: Some("2026-11-23".into()),
+            to: Some("2026-11-23".into()),
+            ..Default::default()
+        };
+        let r = time_range(&f).unwrap();
+        assert_eq!(r.from.unwrap().to_rfc3339(), "2026-11-22T16:00:00+00:00");
+        assert_eq!(r.to_excl.unwrap().to_rfc3339(), "2026-11-23T16:00:00+00:00");
+        let f = TicketFilter {
+            to: Some("2026-11-23T10:00:00+08:00".into()),
+            ..Default::default()
+        };
+        let r = time_range(&f).unwrap();
+        assert_eq!(r.to_incl.unwrap().to_rfc3339(), "2026-11-23T02:00:00+00:00");
+        let f = TicketFilter {
+            from: Some("yesterday".into()),
+            ..Default::default()
+        };
+        assert!(matches!(time_range(&f), Err(TicketError::InvalidFilter(_))));
+    }
+}
