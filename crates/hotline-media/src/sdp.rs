@@ -668,7 +668,7 @@ a=sendrecv\r\n";
             Sdp::parse("v=0\nc=IN"),
             Err(SdpError::Syntax { .. })
         ));
-        assert!(matches!(Sdp::parse("v=0\na=rtpmap:x"), Ok(_)));
+        assert!(Sdp::parse("v=0\na=rtpmap:x").is_ok());
         assert!(matches!(
             Sdp::parse("v=0\nm=audio 1 RTP/AVP 0\na=rtpmap:zz"),
             Err(SdpError::Syntax { .. })
