@@ -20,9 +20,9 @@ pub use msg::{
     frame_stream, parse_datagram, Framing, Headers, Message, Method, NameAddr, ParseError, Request,
     Response, Scheme, SipMessage, SipUri, Via,
 };
-/*TXN pub use transaction::{
+pub use transaction::{
     ClientTxnId, ServerTxnId, TimerConfig, TransactionLayer, Transmit, TxnError, TxnEvent,
-};TXN*/
+};
 
 /// Transport a message travelled on (or must be sent on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

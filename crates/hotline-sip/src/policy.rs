@@ -192,7 +192,7 @@ pub fn react(bytes: &[u8], caps: Option<&Capabilities>) -> Reaction {
 
 /// An error response for a request that failed validation, or `None` when it lacks what any response
 /// needs (a Via to route it by).
-fn error_response(req: &Request, status: u16, reason: &str) -> Option<Response> {
+pub(crate) fn error_response(req: &Request, status: u16, reason: &str) -> Option<Response> {
     req.headers.get("Via")?;
     Some(respond(req, status, reason))
 }
