@@ -5,15 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s ===\n' "$*"; }
-pg_pid=""
-pg_log=""
+pg_stop=""
 cleanup() {
-    if [ -n "$pg_pid" ] && kill -0 "$pg_pid" 2>/dev/null; then
-        kill -TERM "$pg_pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$pg_pid" 2>/dev/null || break; sleep 0.2; done
-        kill -KILL "$pg_pid" 2>/dev/null || true
-    fi
-    [ -n "$pg_log" ] && rm -f "$pg_log"
+    # stop the throw-away PostgreSQL cluster we started (pg_ctl stop of its own data dir)
+    if [ -n "$pg_stop" ]; then eval "$pg_stop" || true; fi
 }
 trap cleanup EXIT
 
@@ -28,29 +23,25 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "throw-away PostgreSQL"
 if [ -x scripts/pg-test-server.sh ]; then
-    pg_log=$(mktemp)
-    scripts/pg-test-server.sh >"$pg_log" 2>&1 &
-    pg_pid=$!
-    url=""
-    for _ in $(seq 1 120); do   # at most 60 s
-        url=$(grep -Eo '(postgres|postgresql)://[^[:space:]]+' "$pg_log" | head -n1 || true)
-        [ -n "$url" ] && break
-        kill -0 "$pg_pid" 2>/dev/null || break
-        sleep 0.5
-    done
-    if [ -z "$url" ]; then
-        cat "$pg_log" >&2
-        echo "test.sh: scripts/pg-test-server.sh printed no postgres:// URL" >&2
+    # prints shell code: export HOTLINE_TEST_PG_URL=...; export HOTLINE_TEST_PG_STOP=...
+    pg_env=$(timeout 120 scripts/pg-test-server.sh)
+    eval "$pg_env"
+    pg_stop=${HOTLINE_TEST_PG_STOP:-}
+    unset HOTLINE_TEST_PG_STOP
+    if [ -z "${HOTLINE_TEST_PG_URL:-}" ]; then
+        echo "test.sh: scripts/pg-test-server.sh gave no HOTLINE_TEST_PG_URL" >&2
         exit 1
     fi
-    export HOTLINE_TEST_PG_URL="$url"
-    echo "HOTLINE_TEST_PG_URL=$url"
+    export HOTLINE_TEST_PG_URL
+    echo "HOTLINE_TEST_PG_URL=$HOTLINE_TEST_PG_URL"
 else
     echo "scripts/pg-test-server.sh missing: PostgreSQL tests will be skipped" >&2
 fi
 
 step "cargo test"
 cargo test --workspace
+cleanup
+pg_stop=""
 
 step "cargo build --release -p hotline"
 cargo build --release -p hotline
