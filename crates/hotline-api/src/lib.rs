@@ -1,1 +1,247 @@
-//! hotline-api
+//! hotline-api: the HTTP API (axum).
+//!
+//! * `GET /health` — no auth; `{"status":"ok"}`, or 503 `{"status":"draining"}` once
+//!   [`ApiState::set_draining`] was called (load balancers stop sending work during shutdown).
+//! * `GET /api/v1/tickets?caller&disposition&from&to&page&per_page` — `{items, page, per_page, total}`.
+//! * `GET /api/v1/tickets/{id}` — the ticket with `interactions`.
+//! * `GET /api/v1/agents`, `GET /api/v1/agents/{id}`.
+//! * `PUT /api/v1/agents/{id}/status` — body `{"status": "available"|"break"|"logged_out", "reason": "..."}`.
+//!
+//! Every `/api/v1` route needs `Authorization: Bearer <admin_token>`. Every error is
+//! `{"error": "<code>", "reason": "<text>"}`: 400 `bad_request`/`invalid`, 401 `unauthorized`,
+//! 404 `not_found`, 405 `method_not_allowed`, 413 `payload_too_large`, 500 `internal`.
+
+pub mod agents_model;
+mod error;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use futures::future::BoxFuture;
+use hotline_tickets::{TicketFilter, TicketStore};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+pub use agents_model::{AgentState, AgentStatus, AgentView};
+pub use error::{ApiError, ApiJson, ApiPath, ApiQuery};
+
+/// Longest accepted break reason, in characters (it is shown on supervisor screens).
+pub const MAX_REASON_CHARS: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgentControlError {
+    #[error("agent not found")]
+    NotFound,
+    /// The change is refused (e.g. the agent is unknown to the ACD's current state); shown to the user.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What the API may ask of the ACD. Implemented by the switch (the ACD actor) and by test fakes.
+pub trait AgentControl: Send + Sync + 'static {
+    fn list(&self) -> BoxFuture<'static, Vec<AgentView>>;
+    /// `reason` is the break reason (meaningful with [`AgentStatus::Break`], `None` otherwise).
+    fn set_status(
+        &self,
+        id: String,
+        status: AgentStatus,
+        reason: Option<String>,
+    ) -> BoxFuture<'static, Result<AgentView, AgentControlError>>;
+}
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub tickets: TicketStore,
+    pub admin_token: String,
+    pub agents: Arc<dyn AgentControl>,
+    /// Set during graceful shutdown: `/health` answers 503 so balancers drain us.
+    pub draining: Arc<AtomicBool>,
+}
+
+impl ApiState {
+    pub fn new(
+        tickets: TicketStore,
+        admin_token: impl Into<String>,
+        agents: Arc<dyn AgentControl>,
+    ) -> ApiState {
+        ApiState {
+            tickets,
+            admin_token: admin_token.into(),
+            agents,
+            draining: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn set_draining(&self, draining: bool) {
+        self.draining.store(draining, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+}
+
+pub fn router(state: ApiState) -> Router {
+    let v1 = Router::new()
+        .route("/tickets", get(list_tickets))
+        .route("/tickets/{id}", get(get_ticket))
+        .route("/agents", get(list_agents))
+        .route("/agents/{id}", get(get_agent))
+        .route("/agents/{id}/status", put(set_agent_status))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .route("/health", get(health))
+        .nest("/api/v1", v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn health(State(st): State<ApiState>) -> Response {
+    if st.is_draining() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "draining"})),
+        )
+            .into_response()
+    } else {
+        Json(json!({"status": "ok"})).into_response()
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this route",
+    )
+}
+
+/// Compares SHA-256 digests in constant time: neither the content nor the length of the
+/// configured token leaks through timing.
+fn token_matches(given: &str, expected: &str) -> bool {
+    if expected.is_empty() {
+        // An unset token must not mean "open to everyone".
+        return false;
+    }
+    let a = Sha256::digest(given.as_bytes());
+    let b = Sha256::digest(expected.as_bytes());
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+async fn require_token(State(st): State<ApiState>, req: Request, next: Next) -> Response {
+    match bearer(&req) {
+        Some(token) if token_matches(token, &st.admin_token) => next.run(req).await,
+        _ => ApiError::unauthorized().into_response(),
+    }
+}
+
+async fn list_tickets(
+    State(st): State<ApiState>,
+    ApiQuery(filter): ApiQuery<TicketFilter>,
+) -> Result<Response, ApiError> {
+    let page = st.tickets.list(&filter).await?;
+    Ok(Json(page).into_response())
+}
+
+async fn get_ticket(
+    State(st): State<ApiState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    match st.tickets.get(id).await? {
+        Some(detail) => Ok(Json(detail).into_response()),
+        None => Err(ApiError::not_found(format!("ticket {id} not found"))),
+    }
+}
+
+async fn list_agents(State(st): State<ApiState>) -> Json<Vec<AgentView>> {
+    Json(st.agents.list().await)
+}
+
+async fn get_agent(
+    State(st): State<ApiState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<AgentView>, ApiError> {
+    st.agents
+        .list()
+        .await
+        .into_iter()
+        .find(|a| a.id == id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("agent {id:?} not found")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    status: AgentStatus,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn set_agent_status(
+    State(st): State<ApiState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> Result<Json<AgentView>, ApiError> {
+    let reason = body
+        .reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+    {
+        return Err(ApiError::bad_request(format!(
+            "reason: at most {MAX_REASON_CHARS} characters"
+        )));
+    }
+    // A reason only describes a break; drop it otherwise rather than store something misleading.
+    let reason = match body.status {
+        AgentStatus::Break => reason,
+        _ => None,
+    };
+    match st.agents.set_status(id.clone(), body.status, reason).await {
+        Ok(view) => Ok(Json(view)),
+        Err(AgentControlError::NotFound) => {
+            Err(ApiError::not_found(format!("agent {id:?} not found")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_compare() {
+        assert!(token_matches("s3cret", "s3cret"));
+        assert!(!token_matches("s3cre", "s3cret"));
+        assert!(!token_matches("", ""));
+        assert!(!token_matches("x", ""));
+    }
+}

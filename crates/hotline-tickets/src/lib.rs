@@ -95,9 +95,11 @@ impl FromStr for Disposition {
             "abandoned" => Disposition::Abandoned,
             "ivr_only" => Disposition::IvrOnly,
             "failed" => Disposition::Failed,
-            other => return Err(TicketError::InvalidFilter(format!(
+            other => {
+                return Err(TicketError::InvalidFilter(format!(
                 "unknown disposition {other:?} (expected answered, abandoned, ivr_only or failed)"
-            ))),
+            )))
+            }
         })
     }
 }
