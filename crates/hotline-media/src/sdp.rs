@@ -282,9 +282,8 @@ impl Sdp {
                             addr_type: at.to_string(),
                             address: addr.to_string(),
                         });
-                    } else {
-                        return Err(syntax(n, "o= needs 6 fields"));
                     }
+                    // A malformed o= does not stop the call: nothing we negotiate depends on it.
                 }
                 "s" => sdp.session_name = v.to_string(),
                 "c" => {

@@ -160,9 +160,89 @@ pub fn write(path: impl AsRef<Path>, samples: &[i16]) -> Result<(), WavError> {
     })
 }
 
+/// Streams samples to a WAV file (call recordings): the header is written up front with unknown (maximal) sizes
+/// and patched by [`WavWriter::finish`]; a file never finished (crash) is still readable up to its end.
+pub struct WavWriter {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    samples: u32,
+}
+
+impl WavWriter {
+    pub fn create(path: impl AsRef<Path>) -> Result<WavWriter, WavError> {
+        use std::io::Write;
+        let path = path.as_ref().to_path_buf();
+        let io = |source| WavError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(io)?);
+        // Sizes "unknown" until finish(): the reader then takes the data up to the end of the file.
+        let mut h = header(0);
+        h[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        h[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+        file.write_all(&h).map_err(io)?;
+        Ok(WavWriter {
+            path,
+            file,
+            samples: 0,
+        })
+    }
+
+    pub fn write_samples(&mut self, samples: &[i16]) -> Result<(), WavError> {
+        use std::io::Write;
+        for s in samples {
+            self.file
+                .write_all(&s.to_le_bytes())
+                .map_err(|source| WavError::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
+        }
+        self.samples = self
+            .samples
+            .saturating_add(u32::try_from(samples.len()).unwrap_or(u32::MAX));
+        Ok(())
+    }
+
+    /// Flush and write the final sizes into the header.
+    pub fn finish(mut self) -> Result<(), WavError> {
+        use std::io::{Seek, SeekFrom, Write};
+        let path = self.path.clone();
+        let io = |source| WavError::Io {
+            path: path.clone(),
+            source,
+        };
+        self.file.flush().map_err(io)?;
+        let mut f = self.file.into_inner().map_err(|e| io(e.into_error()))?;
+        f.seek(SeekFrom::Start(0)).map_err(io)?;
+        f.write_all(&header(self.samples)).map_err(io)?;
+        f.sync_data().map_err(io)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streaming_writer() {
+        use std::io::Write;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("rec.wav");
+        let mut w = WavWriter::create(&p).unwrap();
+        w.write_samples(&[1, 2, 3]).unwrap();
+        w.write_samples(&[4]).unwrap();
+        w.file.flush().unwrap();
+        assert_eq!(
+            read(&p).unwrap(),
+            vec![1, 2, 3, 4],
+            "readable before finish"
+        );
+        w.finish().unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 44 + 8);
+        assert_eq!(read(&p).unwrap(), vec![1, 2, 3, 4]);
+    }
 
     #[test]
     fn roundtrip() {
