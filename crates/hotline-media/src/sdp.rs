@@ -243,6 +243,12 @@ fn parse_rtpmap(v: &str) -> Option<RtpMap> {
 }
 
 impl Sdp {
+    /// Parse a SIP body; a body that is not UTF-8 is a syntax error.
+    pub fn parse_bytes(body: &[u8]) -> Result<Sdp, SdpError> {
+        let text = std::str::from_utf8(body).map_err(|e| syntax(0, format!("not UTF-8: {e}")))?;
+        Sdp::parse(text)
+    }
+
     /// Parse a session description. Unknown line types and attributes are ignored.
     pub fn parse(text: &str) -> Result<Sdp, SdpError> {
         let mut sdp = Sdp {
@@ -673,6 +679,8 @@ a=sendrecv\r\n";
             Err(SdpError::Syntax { .. })
         ));
         assert_eq!(Sdp::parse("s=x"), Err(SdpError::Missing("v")));
+        assert!(Sdp::parse_bytes(&[b'v', b'=', 0xff]).is_err());
+        assert!(Sdp::parse_bytes(b"v=0\r\n").is_ok());
         assert!(matches!(
             Sdp::parse("v=0\r\nxy=1"),
             Err(SdpError::Syntax { .. })
