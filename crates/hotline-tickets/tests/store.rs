@@ -542,3 +542,55 @@ fn db_name_swap() {
     );
     assert_eq!(with_db_name("postgres://h", "y"), "postgres://h/y");
 }
+
+/// Not a test on its own: when `HOTLINE_TICKETS_CRASH_DB` is set, the parent test below runs this
+/// binary again with only this function, which acknowledges tickets and then dies without any
+/// cleanup (abort: no destructors, no pool close, no WAL checkpoint), like a kill -9.
+#[tokio::test]
+async fn crash_child_writer() {
+    let Ok(url) = std::env::var("HOTLINE_TICKETS_CRASH_DB") else {
+        return;
+    };
+    let s = TicketStore::connect(&url).await.unwrap();
+    for i in 0..5 {
+        let tk = s
+            .create_voice(new_ticket(&format!("k{i}"), t("2026-11-23T03:00:00Z")))
+            .await
+            .unwrap();
+        // Acknowledged: printed only after the commit returned.
+        println!("ACK {}", tk.number);
+    }
+    std::process::abort();
+}
+
+#[test]
+fn acknowledged_tickets_survive_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/crash.db", dir.path().display());
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash_child_writer",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("HOTLINE_TICKETS_CRASH_DB", &url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "child should have aborted");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let acked: Vec<&str> = stdout
+        .lines()
+        // The harness prints "test NAME ... " without a newline before the first line.
+        .filter_map(|l| l.find("ACK ").map(|i| &l[i + 4..]))
+        .collect();
+    assert_eq!(acked.len(), 5, "child output: {stdout}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s = TicketStore::connect(&url).await.unwrap();
+        let page = s.list(&TicketFilter::default()).await.unwrap();
+        let mut numbers: Vec<String> = page.items.into_iter().map(|t| t.number).collect();
+        numbers.sort();
+        assert_eq!(numbers, acked);
+    });
+}
