@@ -1,1 +1,838 @@
-//! hotline-config
+//! hotline-config: the `hotline.toml` file, parsed and checked.
+//!
+//! [`Config::load`] / [`Config::parse`] return plain data with public fields. Field names are the TOML key names
+//! (so the file and the code cannot drift apart); values that need parsing are typed (`SocketAddr`, `IpAddr`,
+//! `IpNet`, [`ListenAddr`]), counts of time keep their unit in the name and have `Duration` accessors.
+//!
+//! Every error displays as `FILE:LINE: KEY: why`, e.g.
+//! `bad.toml:7: queues[0].ring_timeout_secs: must be a positive integer`.
+//!
+//! Every section except `[[lines]]`, `[[queues]]` and `[[agents]]` may be left out; the defaults are documented on
+//! each field. Unknown keys are rejected, so a typo never silently falls back to a default.
+
+mod locate;
+mod raw;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use toml_edit::ImDocument;
+
+use locate::Locator;
+use raw::RawConfig;
+
+/// The shipped `config/hotline.toml`.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../../config/hotline.toml");
+
+/// A configuration problem, located. `line` is 1-based; 0 when the file could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {key}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    /// Path of the offending key, e.g. `sip.listen[1]` or `agents[3].queues[0]`.
+    pub key: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub sip: SipConfig,
+    pub media: MediaConfig,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub sounds: SoundsConfig,
+    /// Numbers citizens dial. At least one.
+    pub lines: Vec<LineConfig>,
+    /// At least one.
+    pub queues: Vec<QueueConfig>,
+    /// At least one.
+    pub agents: Vec<AgentConfig>,
+    /// How long calls in progress may go on after a shutdown request. Default 30.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
+
+/// One SIP listening socket, written `udp:IP:PORT` or `tcp:IP:PORT` (IPv6 as `udp:[::1]:5060`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListenAddr {
+    pub transport: Transport,
+    pub addr: SocketAddr,
+}
+
+impl fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.transport.as_str(), self.addr)
+    }
+}
+
+impl std::str::FromStr for ListenAddr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not udp:IP:PORT or tcp:IP:PORT");
+        let (t, addr) = s.split_once(':').ok_or_else(bad)?;
+        let transport = match t {
+            "udp" => Transport::Udp,
+            "tcp" => Transport::Tcp,
+            _ => return Err(bad()),
+        };
+        let addr = addr.parse().map_err(|_| bad())?;
+        Ok(ListenAddr { transport, addr })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DigestAlgorithm {
+    Md5,
+    Sha256,
+}
+
+impl DigestAlgorithm {
+    /// The name used in `WWW-Authenticate` (`MD5`, `SHA-256`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Md5 => "MD5",
+            DigestAlgorithm::Sha256 => "SHA-256",
+        }
+    }
+}
+
+/// `[sip]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipConfig {
+    /// Default `["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]`. At least one.
+    pub listen: Vec<ListenAddr>,
+    /// Digest realm and our SIP domain. Default `hotline.local`.
+    pub domain: String,
+    /// Sources allowed to call lines without authentication (CIDRs; a bare IP means that host). Default
+    /// `["127.0.0.0/8"]`.
+    pub trunks: Vec<IpNet>,
+    /// RFC 3261 T1 (RTT estimate). Default 500.
+    pub t1_ms: u64,
+    /// RFC 3261 T2 (maximum retransmit interval for non-INVITE). Default 4000.
+    pub t2_ms: u64,
+    /// RFC 3261 T4 (maximum time a message stays in the network). Default 5000.
+    pub t4_ms: u64,
+    /// How long a digest nonce stays valid before `stale=true`. Default 300.
+    pub nonce_ttl_secs: u64,
+    /// Offered in this order. Default `["MD5", "SHA-256"]`.
+    pub digest_algorithms: Vec<DigestAlgorithm>,
+    /// Shorter REGISTER expiries get 423. Default 60.
+    pub register_min_expires: u32,
+    /// Longer REGISTER expiries are cut to this. Default 3600.
+    pub register_max_expires: u32,
+    /// OPTIONS ping to registered agents every this many seconds; 0 = off. Default 0.
+    pub options_keepalive_secs: u64,
+}
+
+impl SipConfig {
+    pub fn t1(&self) -> Duration {
+        Duration::from_millis(self.t1_ms)
+    }
+    pub fn t2(&self) -> Duration {
+        Duration::from_millis(self.t2_ms)
+    }
+    pub fn t4(&self) -> Duration {
+        Duration::from_millis(self.t4_ms)
+    }
+    pub fn nonce_ttl(&self) -> Duration {
+        Duration::from_secs(self.nonce_ttl_secs)
+    }
+    /// `None` when keepalives are off.
+    pub fn options_keepalive(&self) -> Option<Duration> {
+        (self.options_keepalive_secs > 0).then(|| Duration::from_secs(self.options_keepalive_secs))
+    }
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        SipConfig {
+            listen: vec![
+                ListenAddr {
+                    transport: Transport::Udp,
+                    addr: SocketAddr::from(([127, 0, 0, 1], 5060)),
+                },
+                ListenAddr {
+                    transport: Transport::Tcp,
+                    addr: SocketAddr::from(([127, 0, 0, 1], 5060)),
+                },
+            ],
+            domain: "hotline.local".into(),
+            trunks: vec![IpNet::from(ipnet::Ipv4Net::new_assert(
+                [127, 0, 0, 0].into(),
+                8,
+            ))],
+            t1_ms: 500,
+            t2_ms: 4000,
+            t4_ms: 5000,
+            nonce_ttl_secs: 300,
+            digest_algorithms: vec![DigestAlgorithm::Md5, DigestAlgorithm::Sha256],
+            register_min_expires: 60,
+            register_max_expires: 3600,
+            options_keepalive_secs: 0,
+        }
+    }
+}
+
+/// `[media]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// Address written into SDP and bound for RTP. Default `127.0.0.1`.
+    pub ip: IpAddr,
+    /// Inclusive RTP port range `[min, max]`, min < max. Default `[20000, 29999]`.
+    pub rtp_ports: [u16; 2],
+    /// A call whose media stops for this long is hung up. Default 60.
+    pub rtp_timeout_secs: u64,
+}
+
+impl MediaConfig {
+    pub fn rtp_timeout(&self) -> Duration {
+        Duration::from_secs(self.rtp_timeout_secs)
+    }
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            ip: IpAddr::from([127, 0, 0, 1]),
+            rtp_ports: [20000, 29999],
+            rtp_timeout_secs: 60,
+        }
+    }
+}
+
+/// `[http]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// Bearer token for the admin API. Default `change-me`; must not be empty.
+    pub admin_token: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_token: "change-me".into(),
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseConfig {
+    /// `sqlite://…` (also `sqlite::memory:`) or `postgres://…` / `postgresql://…`. Default
+    /// `sqlite://data/hotline.db`.
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://data/hotline.db".into(),
+        }
+    }
+}
+
+/// `[sounds]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoundsConfig {
+    /// Prompts live in `<dir>/<language>/<name>.wav`. Relative paths are relative to the working directory.
+    /// Default `sounds`.
+    pub dir: PathBuf,
+    /// `zh` or `en`. Default `zh`.
+    pub language: String,
+}
+
+impl Default for SoundsConfig {
+    fn default() -> Self {
+        SoundsConfig {
+            dir: PathBuf::from("sounds"),
+            language: "zh".into(),
+        }
+    }
+}
+
+/// `[[lines]]`: a number citizens dial.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineConfig {
+    /// The dialled number (SIP user part). Unique.
+    pub number: String,
+    /// Shown to agents. Default: the number.
+    pub name: String,
+    /// Prompt played on answer: `sounds/<language>/<greeting>.wav`. Default `welcome`.
+    pub greeting: String,
+    /// Queue the call joins; must exist.
+    pub queue: String,
+    /// Queue priority of calls on this line, higher first. Default 0.
+    pub priority: i32,
+}
+
+/// `[[queues]]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// Unique.
+    pub name: String,
+    /// How long an agent's phone rings before the call moves on. Positive. Default 15.
+    pub ring_timeout_secs: u64,
+    /// Rest after each call before the next offer; 0 = none. Default 5.
+    pub wrap_up_secs: u64,
+}
+
+impl QueueConfig {
+    pub fn ring_timeout(&self) -> Duration {
+        Duration::from_secs(self.ring_timeout_secs)
+    }
+    pub fn wrap_up(&self) -> Duration {
+        Duration::from_secs(self.wrap_up_secs)
+    }
+}
+
+/// Status an agent has at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum InitialStatus {
+    #[default]
+    Available,
+    Break,
+    LoggedOut,
+}
+
+/// `[[agents]]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentConfig {
+    /// SIP user name and extension. Unique, not a line number.
+    pub id: String,
+    /// SIP digest password. Not empty.
+    pub password: String,
+    /// Default: the id.
+    pub name: String,
+    /// Queues served; each must exist. Default none.
+    pub queues: Vec<String>,
+    /// `available` (default), `break` or `logged_out`.
+    pub initial_status: InitialStatus,
+}
+
+impl Config {
+    /// Reads and checks a file. Errors name the file as given.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: file.clone(),
+            line: 0,
+            key: "(file)".into(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(&text, &file)
+    }
+
+    /// The shipped `config/hotline.toml`, compiled in.
+    pub fn embedded_default() -> Result<Config, ConfigError> {
+        Config::parse(EMBEDDED_DEFAULT, "config/hotline.toml")
+    }
+
+    /// Parses and checks `text`; `file_name` is only used in error messages.
+    pub fn parse(text: &str, file_name: &str) -> Result<Config, ConfigError> {
+        let doc = ImDocument::parse(text.to_string()).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            let line = line_at(text, offset);
+            ConfigError {
+                file: file_name.to_string(),
+                line,
+                key: locate::syntax_key(text, line),
+                message: first_line(e.message()),
+            }
+        })?;
+        let loc = Locator::new(text, &doc);
+        let ctx = Ctx {
+            file: file_name,
+            loc: &loc,
+        };
+        let raw: RawConfig = toml_edit::de::from_document(doc.clone()).map_err(|e| {
+            let span = e.span();
+            let mut key = span
+                .as_ref()
+                .and_then(|s| loc.path_at(s))
+                .unwrap_or_default();
+            let message = first_line(e.message());
+            // serde reports a missing field at the enclosing table; name the field itself.
+            if let Some(field) = between(&message, "missing field `", "`") {
+                key = locate::join(&key, field);
+            }
+            let line = span.map_or(1, |s| loc.line_at(s.start));
+            ConfigError {
+                file: file_name.to_string(),
+                line,
+                key: if key.is_empty() {
+                    "(document)".into()
+                } else {
+                    key
+                },
+                message,
+            }
+        })?;
+        ctx.convert(raw)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    pub fn queue(&self, name: &str) -> Option<&QueueConfig> {
+        self.queues.iter().find(|q| q.name == name)
+    }
+
+    pub fn line(&self, number: &str) -> Option<&LineConfig> {
+        self.lines.iter().find(|l| l.number == number)
+    }
+
+    pub fn agent(&self, id: &str) -> Option<&AgentConfig> {
+        self.agents.iter().find(|a| a.id == id)
+    }
+}
+
+fn line_at(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    1 + text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+fn first_line(s: &str) -> String {
+    s.trim().lines().next().unwrap_or("").trim().to_string()
+}
+
+fn between<'s>(s: &'s str, start: &str, end: &str) -> Option<&'s str> {
+    let rest = &s[s.find(start)? + start.len()..];
+    Some(&rest[..rest.find(end)?])
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    loc: &'a Locator<'a>,
+}
+
+type R<T> = Result<T, ConfigError>;
+
+impl Ctx<'_> {
+    fn err(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.to_string(),
+            line: self.loc.line_of(key),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn positive(&self, key: &str, v: Option<i64>, default: u64) -> R<u64> {
+        match v {
+            None => Ok(default),
+            Some(n) if n > 0 => Ok(n as u64),
+            Some(_) => Err(self.err(key, "must be a positive integer")),
+        }
+    }
+
+    fn non_negative(&self, key: &str, v: Option<i64>, default: u64) -> R<u64> {
+        match v {
+            None => Ok(default),
+            Some(n) if n >= 0 => Ok(n as u64),
+            Some(_) => Err(self.err(key, "must not be negative")),
+        }
+    }
+
+    fn non_empty(&self, key: &str, v: Option<String>, default: &str) -> R<String> {
+        let v = v.unwrap_or_else(|| default.to_string());
+        if v.trim().is_empty() {
+            return Err(self.err(key, "must not be empty"));
+        }
+        Ok(v)
+    }
+
+    fn convert(&self, raw: RawConfig) -> R<Config> {
+        let sip = self.sip(raw.sip)?;
+        let media = self.media(raw.media)?;
+        let http = self.http(raw.http)?;
+        let database = self.database(raw.database)?;
+        let sounds = self.sounds(raw.sounds)?;
+        let queues = self.queues(raw.queues)?;
+        let lines = self.lines(raw.lines, &queues)?;
+        let agents = self.agents(raw.agents, &queues, &lines)?;
+        let shutdown_grace_secs =
+            self.non_negative("shutdown_grace_secs", raw.shutdown_grace_secs, 30)?;
+        Ok(Config {
+            sip,
+            media,
+            http,
+            database,
+            sounds,
+            lines,
+            queues,
+            agents,
+            shutdown_grace_secs,
+        })
+    }
+
+    fn sip(&self, raw: raw::RawSip) -> R<SipConfig> {
+        let d = SipConfig::default();
+        let listen = match raw.listen {
+            None => d.listen,
+            Some(list) => {
+                if list.is_empty() {
+                    return Err(self.err("sip.listen", "needs at least one address"));
+                }
+                let mut out = Vec::new();
+                for (i, s) in list.iter().enumerate() {
+                    let key = format!("sip.listen[{i}]");
+                    let addr: ListenAddr = s.parse().map_err(|e: String| self.err(&key, e))?;
+                    if out.contains(&addr) {
+                        return Err(self.err(&key, format!("`{s}` is listed twice")));
+                    }
+                    out.push(addr);
+                }
+                out
+            }
+        };
+        let domain = self.non_empty("sip.domain", raw.domain, &d.domain)?;
+        let trunks = match raw.trunks {
+            None => d.trunks,
+            Some(list) => {
+                let mut out = Vec::new();
+                for (i, s) in list.iter().enumerate() {
+                    let net = s
+                        .parse::<IpNet>()
+                        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                        .map_err(|_| {
+                            self.err(
+                                &format!("sip.trunks[{i}]"),
+                                format!("`{s}` is not a CIDR such as 10.0.0.0/8 or an IP address"),
+                            )
+                        })?;
+                    out.push(net.trunc());
+                }
+                out
+            }
+        };
+        let t1_ms = self.positive("sip.t1_ms", raw.t1_ms, d.t1_ms)?;
+        let t2_ms = self.positive("sip.t2_ms", raw.t2_ms, d.t2_ms)?;
+        let t4_ms = self.positive("sip.t4_ms", raw.t4_ms, d.t4_ms)?;
+        if t2_ms < t1_ms {
+            return Err(self.err("sip.t2_ms", "must not be less than t1_ms"));
+        }
+        let nonce_ttl_secs =
+            self.positive("sip.nonce_ttl_secs", raw.nonce_ttl_secs, d.nonce_ttl_secs)?;
+        let digest_algorithms = match raw.digest_algorithms {
+            None => d.digest_algorithms,
+            Some(list) => {
+                if list.is_empty() {
+                    return Err(self.err("sip.digest_algorithms", "needs at least one algorithm"));
+                }
+                let mut out = Vec::new();
+                for (i, s) in list.iter().enumerate() {
+                    let key = format!("sip.digest_algorithms[{i}]");
+                    let alg = match s.to_ascii_uppercase().as_str() {
+                        "MD5" => DigestAlgorithm::Md5,
+                        "SHA-256" => DigestAlgorithm::Sha256,
+                        _ => return Err(self.err(&key, format!("`{s}` is not MD5 or SHA-256"))),
+                    };
+                    if out.contains(&alg) {
+                        return Err(self.err(&key, format!("`{s}` is listed twice")));
+                    }
+                    out.push(alg);
+                }
+                out
+            }
+        };
+        let expires = |key: &str, v: Option<i64>, default: u32| -> R<u32> {
+            let n = self.positive(key, v, u64::from(default))?;
+            u32::try_from(n).map_err(|_| self.err(key, "is too large"))
+        };
+        let register_min_expires = expires(
+            "sip.register_min_expires",
+            raw.register_min_expires,
+            d.register_min_expires,
+        )?;
+        let register_max_expires = expires(
+            "sip.register_max_expires",
+            raw.register_max_expires,
+            d.register_max_expires,
+        )?;
+        if register_max_expires < register_min_expires {
+            return Err(self.err(
+                "sip.register_max_expires",
+                "must not be less than register_min_expires",
+            ));
+        }
+        let options_keepalive_secs = self.non_negative(
+            "sip.options_keepalive_secs",
+            raw.options_keepalive_secs,
+            d.options_keepalive_secs,
+        )?;
+        Ok(SipConfig {
+            listen,
+            domain,
+            trunks,
+            t1_ms,
+            t2_ms,
+            t4_ms,
+            nonce_ttl_secs,
+            digest_algorithms,
+            register_min_expires,
+            register_max_expires,
+            options_keepalive_secs,
+        })
+    }
+
+    fn media(&self, raw: raw::RawMedia) -> R<MediaConfig> {
+        let d = MediaConfig::default();
+        let ip = match raw.ip {
+            None => d.ip,
+            Some(s) => {
+                let ip: IpAddr = s
+                    .parse()
+                    .map_err(|_| self.err("media.ip", format!("`{s}` is not an IP address")))?;
+                // SDP must carry an address the far end can send to.
+                if ip.is_unspecified() {
+                    return Err(
+                        self.err("media.ip", "must be a concrete address, not 0.0.0.0 or ::")
+                    );
+                }
+                ip
+            }
+        };
+        let rtp_ports = match raw.rtp_ports {
+            None => d.rtp_ports,
+            Some(v) => {
+                let [min, max] = v[..] else {
+                    return Err(self.err("media.rtp_ports", "must be [min, max]"));
+                };
+                let port = |i: usize, p: i64| -> R<u16> {
+                    u16::try_from(p).ok().filter(|&p| p > 0).ok_or_else(|| {
+                        self.err(
+                            &format!("media.rtp_ports[{i}]"),
+                            "must be a port between 1 and 65535",
+                        )
+                    })
+                };
+                let (min, max) = (port(0, min)?, port(1, max)?);
+                if min >= max {
+                    return Err(self.err(
+                        "media.rtp_ports",
+                        "min must be less than max (at least 2 ports)",
+                    ));
+                }
+                [min, max]
+            }
+        };
+        let rtp_timeout_secs = self.positive(
+            "media.rtp_timeout_secs",
+            raw.rtp_timeout_secs,
+            d.rtp_timeout_secs,
+        )?;
+        Ok(MediaConfig {
+            ip,
+            rtp_ports,
+            rtp_timeout_secs,
+        })
+    }
+
+    fn http(&self, raw: raw::RawHttp) -> R<HttpConfig> {
+        let d = HttpConfig::default();
+        let listen = match raw.listen {
+            None => d.listen,
+            Some(s) => s
+                .parse()
+                .map_err(|_| self.err("http.listen", format!("`{s}` is not IP:PORT")))?,
+        };
+        let admin_token = self.non_empty("http.admin_token", raw.admin_token, &d.admin_token)?;
+        Ok(HttpConfig {
+            listen,
+            admin_token,
+        })
+    }
+
+    fn database(&self, raw: raw::RawDatabase) -> R<DatabaseConfig> {
+        let d = DatabaseConfig::default();
+        let url = raw.url.unwrap_or(d.url);
+        let ok = url == "sqlite::memory:"
+            || ["sqlite://", "postgres://", "postgresql://"]
+                .iter()
+                .any(|p| url.len() > p.len() && url.starts_with(p));
+        if !ok {
+            return Err(self.err(
+                "database.url",
+                format!("`{url}` must start with sqlite:// or postgres:// (postgresql://)"),
+            ));
+        }
+        Ok(DatabaseConfig { url })
+    }
+
+    fn sounds(&self, raw: raw::RawSounds) -> R<SoundsConfig> {
+        let d = SoundsConfig::default();
+        let dir = match raw.dir {
+            None => d.dir,
+            Some(s) if s.trim().is_empty() => {
+                return Err(self.err("sounds.dir", "must not be empty"))
+            }
+            Some(s) => PathBuf::from(s),
+        };
+        let language = raw.language.unwrap_or(d.language);
+        if language != "zh" && language != "en" {
+            return Err(self.err("sounds.language", format!("`{language}` is not zh or en")));
+        }
+        Ok(SoundsConfig { dir, language })
+    }
+
+    fn queues(&self, raw: Vec<raw::RawQueue>) -> R<Vec<QueueConfig>> {
+        if raw.is_empty() {
+            return Err(self.err("queues", "at least one [[queues]] is required"));
+        }
+        let mut out: Vec<QueueConfig> = Vec::new();
+        for (i, q) in raw.into_iter().enumerate() {
+            let key = |k: &str| format!("queues[{i}].{k}");
+            let name = self.non_empty(&key("name"), Some(q.name), "")?;
+            if out.iter().any(|o| o.name == name) {
+                return Err(self.err(&key("name"), format!("queue `{name}` is defined twice")));
+            }
+            let ring_timeout_secs =
+                self.positive(&key("ring_timeout_secs"), q.ring_timeout_secs, 15)?;
+            let wrap_up_secs = self.non_negative(&key("wrap_up_secs"), q.wrap_up_secs, 5)?;
+            out.push(QueueConfig {
+                name,
+                ring_timeout_secs,
+                wrap_up_secs,
+            });
+        }
+        Ok(out)
+    }
+
+    fn lines(&self, raw: Vec<raw::RawLine>, queues: &[QueueConfig]) -> R<Vec<LineConfig>> {
+        if raw.is_empty() {
+            return Err(self.err("lines", "at least one [[lines]] is required"));
+        }
+        let mut out: Vec<LineConfig> = Vec::new();
+        for (i, l) in raw.into_iter().enumerate() {
+            let key = |k: &str| format!("lines[{i}].{k}");
+            let number = self.non_empty(&key("number"), Some(l.number), "")?;
+            if !is_sip_user(&number) {
+                return Err(self.err(
+                    &key("number"),
+                    format!("`{number}` is not a valid SIP user part"),
+                ));
+            }
+            if out.iter().any(|o| o.number == number) {
+                return Err(self.err(&key("number"), format!("line `{number}` is defined twice")));
+            }
+            let name = self.non_empty(&key("name"), l.name, &number)?;
+            let greeting = self.non_empty(&key("greeting"), l.greeting, "welcome")?;
+            if greeting.contains(['/', '\\']) || greeting.starts_with('.') {
+                return Err(self.err(&key("greeting"), "must be a prompt name, not a path"));
+            }
+            let queue = l.queue;
+            if !queues.iter().any(|q| q.name == queue) {
+                return Err(self.err(&key("queue"), format!("no queue named `{queue}`")));
+            }
+            let priority = match l.priority {
+                None => 0,
+                Some(p) => {
+                    i32::try_from(p).map_err(|_| self.err(&key("priority"), "is out of range"))?
+                }
+            };
+            out.push(LineConfig {
+                number,
+                name,
+                greeting,
+                queue,
+                priority,
+            });
+        }
+        Ok(out)
+    }
+
+    fn agents(
+        &self,
+        raw: Vec<raw::RawAgent>,
+        queues: &[QueueConfig],
+        lines: &[LineConfig],
+    ) -> R<Vec<AgentConfig>> {
+        if raw.is_empty() {
+            return Err(self.err("agents", "at least one [[agents]] is required"));
+        }
+        let mut out: Vec<AgentConfig> = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, a) in raw.into_iter().enumerate() {
+            let key = |k: &str| format!("agents[{i}].{k}");
+            let id = self.non_empty(&key("id"), Some(a.id), "")?;
+            if !is_sip_user(&id) {
+                return Err(self.err(&key("id"), format!("`{id}` is not a valid SIP user name")));
+            }
+            if !seen.insert(id.clone()) {
+                return Err(self.err(&key("id"), format!("agent `{id}` is defined twice")));
+            }
+            // A dialled number must mean one thing: a line or an extension.
+            if lines.iter().any(|l| l.number == id) {
+                return Err(self.err(&key("id"), format!("`{id}` is also a line number")));
+            }
+            let password = self.non_empty(&key("password"), Some(a.password), "")?;
+            let name = self.non_empty(&key("name"), a.name, &id)?;
+            for (j, q) in a.queues.iter().enumerate() {
+                if !queues.iter().any(|x| &x.name == q) {
+                    return Err(self.err(
+                        &format!("agents[{i}].queues[{j}]"),
+                        format!("no queue named `{q}`"),
+                    ));
+                }
+            }
+            let initial_status = match a.initial_status.as_deref() {
+                None | Some("available") => InitialStatus::Available,
+                Some("break") => InitialStatus::Break,
+                Some("logged_out") => InitialStatus::LoggedOut,
+                Some(s) => {
+                    return Err(self.err(
+                        &key("initial_status"),
+                        format!("`{s}` is not available, break or logged_out"),
+                    ))
+                }
+            };
+            out.push(AgentConfig {
+                id,
+                password,
+                name,
+                queues: a.queues,
+                initial_status,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Characters that can stand unescaped in a SIP URI user part and in a Digest username, minus the ones that would
+/// be confusing in a dial plan.
+fn is_sip_user(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.!~*+#".contains(c))
+}
+
+#[cfg(test)]
+mod tests;
