@@ -90,14 +90,16 @@ impl std::fmt::Debug for DigestAuth {
 
 impl DigestAuth {
     /// MD5 offered first, then SHA-256 (many phones and SIPp read only the first challenge);
-    /// nonces live 300 s; the HMAC secret is random per process.
-    pub fn new(realm: impl Into<String>) -> DigestAuth {
+    /// nonces live `nonce_ttl_secs` (300 is a good default); the HMAC secret is random per process.
+    pub fn new(realm: impl Into<String>, nonce_ttl_secs: u64) -> DigestAuth {
         let mut secret = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut secret);
-        DigestAuth::with_secret(realm, secret)
+        let mut a = DigestAuth::with_secret(realm, secret);
+        a.nonce_ttl = nonce_ttl_secs;
+        a
     }
 
-    /// Fixed secret (several processes sharing nonces, tests).
+    /// Fixed secret (several processes sharing nonces, tests); nonces live 300 s.
     pub fn with_secret(realm: impl Into<String>, secret: [u8; 32]) -> DigestAuth {
         DigestAuth {
             realm: realm.into(),

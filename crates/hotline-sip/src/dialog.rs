@@ -23,6 +23,12 @@ pub struct Dialog {
     pub local_contact: Option<SipUri>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DialogError {
+    #[error("cannot form a dialog: missing Call-ID, tag or Contact")]
+    Incomplete,
+}
+
 fn first_contact(m: &impl Message) -> Option<SipUri> {
     m.contacts().into_iter().next().map(|c| c.uri)
 }
@@ -45,6 +51,16 @@ impl Dialog {
             via: None,
             local_contact: first_contact(response),
         })
+    }
+
+    /// [`Dialog::uas`] with a typed error.
+    pub fn new_uas(invite: &Request, response: &Response) -> Result<Dialog, DialogError> {
+        Dialog::uas(invite, response).ok_or(DialogError::Incomplete)
+    }
+
+    /// [`Dialog::uac`] with a typed error.
+    pub fn new_uac(invite: &Request, response: &Response) -> Result<Dialog, DialogError> {
+        Dialog::uac(invite, response).ok_or(DialogError::Incomplete)
     }
 
     /// UAC side from the INVITE we sent and the 2xx (or 1xx with To tag) received.

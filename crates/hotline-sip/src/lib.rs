@@ -23,6 +23,7 @@ pub use msg::{
 pub use transaction::{
     ClientTxnId, ServerTxnId, TimerConfig, TransactionLayer, Transmit, TxnError, TxnEvent,
 };
+pub use util::{new_branch, new_call_id, new_tag};
 
 /// Transport a message travelled on (or must be sent on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

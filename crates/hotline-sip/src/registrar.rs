@@ -53,7 +53,17 @@ fn reply(req: &Request, status: u16, reason: &str) -> Response {
 }
 
 impl Registrar {
-    pub fn new(cfg: RegistrarConfig) -> Registrar {
+    /// Registrar with the given Expires bounds (default expiry = max).
+    pub fn new(min_expires: u32, max_expires: u32) -> Registrar {
+        Registrar::with_config(RegistrarConfig {
+            min_expires,
+            max_expires,
+            default_expires: max_expires,
+            ..RegistrarConfig::default()
+        })
+    }
+
+    pub fn with_config(cfg: RegistrarConfig) -> Registrar {
         Registrar {
             cfg,
             bindings: HashMap::new(),
@@ -227,7 +237,7 @@ mod tests {
 
     #[test]
     fn bind_refresh_expire() {
-        let mut reg = Registrar::new(RegistrarConfig::default());
+        let mut reg = Registrar::with_config(RegistrarConfig::default());
         let now = Instant::now();
         let r = reg.handle_register(
             now,
@@ -265,7 +275,7 @@ mod tests {
 
     #[test]
     fn too_brief_and_removal() {
-        let mut reg = Registrar::new(RegistrarConfig::default());
+        let mut reg = Registrar::with_config(RegistrarConfig::default());
         let now = Instant::now();
         let r = reg.handle_register(
             now,
