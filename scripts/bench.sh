@@ -99,7 +99,7 @@ EOF
 } > "$WORK/hotline.toml"
 {
     echo SEQUENTIAL
-    for i in $(seq 1 "$AGENTS"); do id=$((100000 + i)); echo "$id;pw$id;$UAS_PORT"; done
+    for i in $(seq 1 "$AGENTS"); do id=$((100000 + i)); echo "$id;$UAS_PORT;[authentication username=$id password=pw$id]"; done
 } > "$WORK/users.csv"
 sox "$ROOT/sounds/en/welcome.wav" -e u-law -r 8000 -c 1 "$WORK/caller.ulaw.wav"
 

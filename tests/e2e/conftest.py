@@ -467,7 +467,8 @@ def hl(ctx, request):
 def register(ctx, agents, label=None):
     """Register agents with digest auth via SIPp; Contact = the agent's UAS port."""
     csv = ctx.dir / f"users-{ctx.n + 1}.csv"
-    csv.write_text("SEQUENTIAL\n" + "".join(f"{a};secret{a};{agent_port(a)}\n" for a in agents))
+    csv.write_text("SEQUENTIAL\n" + "".join(
+        f"{a};{agent_port(a)};[authentication username={a} password=secret{a}]\n" for a in agents))
     s = Sipp(ctx, "register.xml", m=len(agents), timeout=15, args=["-inf", str(csv)],
              label=label or f"register-{ctx.n + 1}")
     s.ok(f"(REGISTER {agents})")
