@@ -120,13 +120,13 @@ PIDS+=("$EPID")
 SIPP=(sipp -i 127.0.0.1 -mi 127.0.0.1 -nostdin -buff_size 4194304 -trace_err)
 cd "$WORK"
 # agents' phone: one UAS answering every agent (all Contacts point at it)
-"${SIPP[@]}" -sf "$ROOT/tests/sipp/bench_agent.xml" -p "$UAS_PORT" -cp 8901 -key echo_port "$ECHO_PORT" \
+"${SIPP[@]}" -sf "$ROOT/tests/sipp/bench_agent.xml" -p "$UAS_PORT" -mp 6000 -cp 8901 -key echo_port "$ECHO_PORT" \
     -m "$CALLS" -timeout "$((MAXSECS + 30))s" -error_file "$WORK/agents.err" > "$WORK/agents.out" 2>&1 &
 UPID=$!
 PIDS+=("$UPID")
 # registrations
 if ! "${SIPP[@]}" -sf "$ROOT/tests/sipp/register.xml" -inf "$WORK/users.csv" -m "$AGENTS" -r 500 -l 200 \
-    -p 5091 -cp 8902 -timeout 60s -error_file "$WORK/register.err" 127.0.0.1:5060 > "$WORK/register.out" 2>&1; then
+    -p 5091 -mp 6100 -cp 8902 -timeout 60s -error_file "$WORK/register.err" 127.0.0.1:5060 > "$WORK/register.out" 2>&1; then
     echo "bench: registration of $AGENTS agents failed (see $WORK/register.err)" >&2
     tail -20 "$WORK/register.err" >&2 || true
     exit 1
