@@ -274,16 +274,16 @@ class Hotline:
         return js
 
     def wait_ticket(self, caller, disposition, timeout=10):
-        """The (single) ticket of `caller` once it has the given disposition."""
+        """The ticket of `caller` once the call has ended (ended_at set) with the given disposition."""
         deadline = time.monotonic() + timeout
         ts = []
         while time.monotonic() < deadline:
             ts = self.tickets(caller=caller)
-            done = [t for t in ts if t.get("disposition") == disposition]
+            done = [t for t in ts if t.get("disposition") == disposition and t.get("ended_at")]
             if done:
                 return done[0]
             time.sleep(0.2)
-        raise AssertionError(f"no ticket for caller {caller} with disposition {disposition!r} within "
+        raise AssertionError(f"no ticket for caller {caller} with disposition {disposition!r} and ended_at within "
                              f"{timeout}s; tickets of that caller: {json.dumps(ts, ensure_ascii=False)}")
 
 
