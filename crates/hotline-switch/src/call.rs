@@ -14,9 +14,12 @@ use hotline_config::LineConfig;
 use hotline_media::engine::{LegId, MediaEvent, MediaEventKind, MediaHandle};
 use hotline_media::sdp::{self, Direction, Negotiated, Sdp};
 use hotline_sip::dialog::Dialog;
+use hotline_sip::registrar::Binding;
 use hotline_sip::msg::{Method, Request, Response, SipMessage};
-use hotline_sip::transaction::ServerTxnId;
-use hotline_sip::{new_tag, Transport};
+use hotline_sip::transaction::{build_cancel, ServerTxnId};
+use hotline_sip::util::new_tag;
+use hotline_sip::Transport;
+pub use hotline_tickets::Disposition;
 use hotline_tickets::{CallUpdate, NewVoiceTicket};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
@@ -42,26 +45,6 @@ enum Phase {
     Greeting,
     Queued,
     Bridged,
-}
-
-/// What the ticket records as the call's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
-    Answered,
-    Abandoned,
-    IvrOnly,
-    Failed,
-}
-
-impl Disposition {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Answered => "answered",
-            Disposition::Abandoned => "abandoned",
-            Disposition::IvrOnly => "ivr_only",
-            Disposition::Failed => "failed",
-        }
-    }
 }
 
 /// A leg we originated towards an agent.
@@ -134,7 +117,7 @@ async fn run_call(ctx: Arc<Ctx>, new: NewCall, mut rx: mpsc::UnboundedReceiver<C
             break;
         }
     }
-    call.media.close();
+    let _ = call.media.close();
 }
 
 fn now_utc() -> DateTime<Utc> {
@@ -197,7 +180,7 @@ impl Call {
                     ticket_id,
                     CallUpdate {
                         ended_at: Some(now_utc()),
-                        disposition: Some(Disposition::Failed.as_str().into()),
+                        disposition: Some(Disposition::Failed),
                         ..Default::default()
                     },
                 )
@@ -216,7 +199,7 @@ impl Call {
                         ticket_id,
                         CallUpdate {
                             ended_at: Some(now_utc()),
-                            disposition: Some(Disposition::Failed.as_str().into()),
+                            disposition: Some(Disposition::Failed),
                             ..Default::default()
                         },
                     )
@@ -224,14 +207,17 @@ impl Call {
                 return None;
             }
         };
-        media.set_remote(leg.leg, negotiated.clone());
+        let _ = media.set_remote(leg.leg, negotiated.clone());
 
         let local = ctx.local_addr(new.transport);
         let local_tag = new_tag();
         let answer_sdp = sdp::build_answer(ctx.media_ip, leg.local_port, &negotiated, new.call_ref, 1);
         let contact = sipbuild::contact(&new.line.number, local, new.transport);
         let resp = sipbuild::answer_invite(invite, &local_tag, &contact, &answer_sdp);
-        let dialog = Dialog::new_uas(invite, &resp).ok();
+        let dialog = Dialog::uas(invite, &resp).map(|mut d| {
+            d.via = Some((local.to_string(), new.transport));
+            d
+        });
         let _ = ctx.sip.send(SipCmd::Respond {
             id: new.id.clone(),
             resp,
@@ -264,7 +250,9 @@ impl Call {
             tx: new.tx.clone(),
         };
         match ctx.prompts.get(&new.line.greeting) {
-            Some(p) => call.media.play(call.caller_leg, p, false),
+            Some(p) => {
+                let _ = call.media.play(call.caller_leg, p, false);
+            }
             None => {
                 warn!(greeting = %new.line.greeting, "greeting prompt missing; queueing directly");
                 call.enqueue().await;
@@ -310,7 +298,7 @@ impl Call {
             priority: self.line.priority,
         });
         if let Some(moh) = self.ctx.prompts.get("moh") {
-            self.media.play(self.caller_leg, moh, true);
+            let _ = self.media.play(self.caller_leg, moh, true);
         }
         self.update(CallUpdate {
             queue: Some(self.line.queue.clone()),
@@ -413,8 +401,8 @@ impl Call {
                     || n.remote.ip().is_unspecified();
                 self.sdp_version += 1;
                 let answer = sdp::build_answer(self.ctx.media_ip, port, &n, self.call_ref, self.sdp_version);
-                self.media.set_remote(leg, n);
-                self.media.set_hold(leg, held);
+                let _ = self.media.set_remote(leg, n);
+                let _ = self.media.set_hold(leg, held);
                 let local = self.ctx.local_addr(self.caller_transport);
                 let mut resp = sipbuild::reply(&req, 200, "OK", &tag);
                 resp.headers.push("Contact", &sipbuild::contact(&self.line.number, local, self.caller_transport));
@@ -539,7 +527,7 @@ impl Call {
             }
         };
         let local = self.ctx.local_addr(binding.transport);
-        self.sdp_version += 1;
+        let dest = reach(&binding);
         let offer = sdp::build_offer(
             self.ctx.media_ip,
             leg.local_port,
@@ -562,7 +550,7 @@ impl Call {
             Ok(i) => i,
             Err(e) => {
                 warn!(%agent, "bad contact for agent: {e}");
-                self.media.remove_leg(leg.leg);
+                let _ = self.media.remove_leg(leg.leg);
                 self.acd(AcdInput::OfferFailed {
                     call: self.call_ref,
                     agent,
@@ -578,7 +566,7 @@ impl Call {
         });
         self.sip(SipCmd::Request {
             req: invite.req.clone(),
-            dest: binding.source,
+            dest,
             transport: binding.transport,
         });
         self.current = Some(invite.call_id.clone());
@@ -587,7 +575,7 @@ impl Call {
             AgentLeg {
                 agent: agent.clone(),
                 invite: invite.req,
-                dest: binding.source,
+                dest,
                 transport: binding.transport,
                 media_leg: leg.leg,
                 local_port: leg.local_port,
@@ -625,30 +613,17 @@ impl Call {
             return;
         };
         leg.withdrawn = true;
-        match &mut leg.dialog {
-            None => {
-                let cancel = sipbuild::cancel_for(&leg.invite);
-                let (dest, transport) = (leg.dest, leg.transport);
-                self.sip(SipCmd::Request {
-                    req: cancel,
-                    dest,
-                    transport,
-                });
-            }
-            Some(dialog) => {
-                let mut bye = dialog.new_request(Method::Bye);
-                let local = self.ctx.local_addr(leg.transport);
-                bye.headers.push_front("Via", &sipbuild::via(local, leg.transport));
-                let (dest, transport) = (leg.dest, leg.transport);
-                self.sip(SipCmd::Request {
-                    req: bye,
-                    dest,
-                    transport,
-                });
-            }
-        }
-        let media_leg = leg.media_leg;
-        self.media.remove_leg(media_leg);
+        let req = match &mut leg.dialog {
+            None => build_cancel(&leg.invite),
+            Some(dialog) => dialog.new_request(Method::Bye),
+        };
+        let (dest, transport, media_leg) = (leg.dest, leg.transport, leg.media_leg);
+        self.sip(SipCmd::Request {
+            req,
+            dest,
+            transport,
+        });
+        let _ = self.media.remove_leg(media_leg);
     }
 
     async fn agent_response(&mut self, resp: Response) -> Option<Disposition> {
@@ -678,12 +653,10 @@ impl Call {
             return None;
         }
         // 2xx: ACK it whatever we do next (RFC 3261 §13.2.2.4).
-        let dialog = Dialog::new_uac(&leg.invite, &resp).ok();
-        let local = self.ctx.local_addr(leg.transport);
+        let dialog = Dialog::uac(&leg.invite, &resp);
         if let Some(d) = &dialog {
-            let mut ack = d.ack();
-            ack.headers.push_front("Via", &sipbuild::via(local, leg.transport));
-            self.sip(SipCmd::Stateless {
+            let ack = d.ack(&resp);
+            let _ = self.ctx.sip.send(SipCmd::Stateless {
                 msg: SipMessage::Request(ack),
                 dest: leg.dest,
                 transport: leg.transport,
@@ -705,10 +678,10 @@ impl Call {
         let agent = leg.agent.clone();
         let media_leg = leg.media_leg;
         if let Some(n) = negotiated {
-            self.media.set_remote(media_leg, n);
+            let _ = self.media.set_remote(media_leg, n);
         }
-        self.media.stop(self.caller_leg);
-        self.media.bridge(self.caller_leg, media_leg);
+        let _ = self.media.stop(self.caller_leg);
+        let _ = self.media.bridge(self.caller_leg, media_leg);
         self.phase = Phase::Bridged;
         self.answered = Some(Instant::now());
         self.answered_agent = Some(agent.clone());
@@ -733,7 +706,7 @@ impl Call {
         let Some(leg) = self.agents.remove(call_id) else {
             return;
         };
-        self.media.remove_leg(leg.media_leg);
+        let _ = self.media.remove_leg(leg.media_leg);
         self.sip(SipCmd::Unbind {
             call_id: call_id.to_string(),
         });
@@ -781,9 +754,7 @@ impl Call {
         // BYE the caller unless the caller is the one who left.
         if !self.caller_left {
             if let Some(d) = self.caller_dialog.as_mut() {
-                let mut bye = d.new_request(Method::Bye);
-                let local = self.ctx.local_addr(self.caller_transport);
-                bye.headers.push_front("Via", &sipbuild::via(local, self.caller_transport));
+                let bye = d.new_request(Method::Bye);
                 let _ = self.ctx.sip.send(SipCmd::Request {
                     req: bye,
                     dest: self.caller_dest,
@@ -808,7 +779,7 @@ impl Call {
         };
         self.update(CallUpdate {
             ended_at: Some(now_utc()),
-            disposition: Some(disposition.as_str().into()),
+            disposition: Some(disposition),
             wait_secs: wait,
             talk_secs: talk,
             ..Default::default()
@@ -845,6 +816,22 @@ impl Call {
                 call_id: call_id.clone(),
             });
         }
+    }
+}
+
+/// Where to send requests for a registered phone. The Contact when it names the address the REGISTER
+/// came from (no NAT in between); otherwise the REGISTER's source, the only address known to reach a
+/// phone behind NAT (and the live connection for TCP). We do no DNS, so a hostname Contact also uses it.
+fn reach(binding: &Binding) -> SocketAddr {
+    if binding.transport == Transport::Tcp {
+        return binding.source;
+    }
+    let contact_ip: Option<std::net::IpAddr> = binding.contact.host_unbracketed().parse().ok();
+    match contact_ip {
+        Some(ip) if ip == binding.source.ip() => {
+            SocketAddr::new(ip, binding.contact.port.unwrap_or(5060))
+        }
+        _ => binding.source,
     }
 }
 

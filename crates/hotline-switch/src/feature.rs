@@ -12,7 +12,8 @@ use hotline_media::sdp::{self, Sdp};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::msg::{Method, Request, Response};
 use hotline_sip::transaction::ServerTxnId;
-use hotline_sip::{new_tag, Transport};
+use hotline_sip::util::new_tag;
+use hotline_sip::Transport;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
@@ -91,7 +92,7 @@ async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<C
             return;
         }
     };
-    media.set_remote(leg.leg, negotiated.clone());
+    let _ = media.set_remote(leg.leg, negotiated.clone());
     let local = ctx.local_addr(call.transport);
     let tag = new_tag();
     let answer = sdp::build_answer(ctx.media_ip, leg.local_port, &negotiated, call.call_ref, 1);
@@ -101,10 +102,15 @@ async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<C
         &sipbuild::contact(&call.code, local, call.transport),
         &answer,
     );
-    let dialog = Dialog::new_uas(&call.invite, &resp).ok();
+    let dialog = Dialog::uas(&call.invite, &resp).map(|mut d| {
+        d.via = Some((local.to_string(), call.transport));
+        d
+    });
     respond(resp);
     match ctx.prompts.get(prompt_name) {
-        Some(p) => media.play(leg.leg, p, false),
+        Some(p) => {
+            let _ = media.play(leg.leg, p, false);
+        }
         None => warn!(prompt = prompt_name, "confirmation prompt missing"),
     }
     // Hang up when the prompt ends (or after a bound, should the prompt be missing).
@@ -136,8 +142,7 @@ async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<C
     }
     if !caller_left {
         if let Some(mut d) = dialog {
-            let mut bye = d.new_request(Method::Bye);
-            bye.headers.push_front("Via", &sipbuild::via(local, call.transport));
+            let bye = d.new_request(Method::Bye);
             let _ = ctx.sip.send(SipCmd::Request {
                 req: bye,
                 dest: call.source,
@@ -145,5 +150,5 @@ async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<C
             });
         }
     }
-    media.close();
+    let _ = media.close();
 }

@@ -21,11 +21,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hotline_acd::{Acd, AcdConfig, AgentConfig, QueueConfig};
-use hotline_config::Config;
+use hotline_acd::{Acd, AcdConfig, AgentConfig, AgentStatus, QueueConfig};
+use hotline_config::{Config, DigestAlgorithm, InitialStatus};
 use hotline_media::engine::MediaEngine;
 use hotline_media::prompts::Prompts;
-use hotline_sip::auth::DigestAuth;
+use hotline_sip::auth::{Algorithm, DigestAuth};
 use hotline_sip::registrar::Registrar;
 use hotline_sip::transaction::{TimerConfig, TransactionLayer};
 use hotline_sip::Transport;
@@ -102,7 +102,11 @@ fn acd_config(config: &Config) -> AcdConfig {
                 id: a.id.clone(),
                 name: a.name.clone(),
                 queues: a.queues.clone(),
-                initial_status: a.initial_status,
+                initial_status: match a.initial_status {
+                    InitialStatus::Available => AgentStatus::Available,
+                    InitialStatus::Break => AgentStatus::Break,
+                    InitialStatus::LoggedOut => AgentStatus::LoggedOut,
+                },
             })
             .collect(),
     }
@@ -131,7 +135,13 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         .sip
         .listen
         .iter()
-        .map(|l| (l.transport, l.addr))
+        .map(|l| {
+            let transport = match l.transport {
+                hotline_config::Transport::Udp => Transport::Udp,
+                hotline_config::Transport::Tcp => Transport::Tcp,
+            };
+            (transport, l.addr)
+        })
         .collect();
     let transports = transport::Transports::bind(&listen, inbound_tx)
         .await
@@ -166,7 +176,18 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         config.sip.register_min_expires,
         config.sip.register_max_expires,
     );
-    let auth = DigestAuth::new(&config.sip.domain, config.sip.nonce_ttl_secs);
+    let mut auth = DigestAuth::new(config.sip.domain.clone(), config.sip.nonce_ttl_secs);
+    auth.set_algorithms(
+        config
+            .sip
+            .digest_algorithms
+            .iter()
+            .map(|a| match a {
+                DigestAlgorithm::Md5 => Algorithm::Md5,
+                DigestAlgorithm::Sha256 => Algorithm::Sha256,
+            })
+            .collect(),
+    );
     let actor = sip_actor::SipActor::new(ctx.clone(), layer, registrar, auth, transports);
     tokio::spawn(actor.run(inbound_rx, sip_rx));
 

@@ -129,7 +129,10 @@ impl SipActor {
     }
 
     fn respond(&mut self, id: &ServerTxnId, resp: Response) {
-        self.layer.send_response(Instant::now(), id, resp);
+        // A late answer to a finished transaction is harmless: the peer already has a final response.
+        if let Err(e) = self.layer.send_response(Instant::now(), id, resp) {
+            debug!("response not sent: {e}");
+        }
     }
 
     fn handle_cmd(&mut self, cmd: SipCmd) {
@@ -210,8 +213,12 @@ impl SipActor {
                 }
             }
             TxnEvent::AckTimeout { id } => {
-                if let Some(call_id) = id.call_id() {
-                    let call_id = call_id.to_string();
+                let call_id = self
+                    .layer
+                    .server_request(&id)
+                    .and_then(|r| r.call_id())
+                    .map(str::to_string);
+                if let Some(call_id) = call_id {
                     self.route(&call_id, CallInput::AckTimeout);
                 }
             }

@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 
 use hotline_sip::msg::{Method, Request, Response};
-use hotline_sip::{new_branch, new_call_id, new_tag, Transport};
+use hotline_sip::util::{new_branch, new_call_id, new_tag};
+use hotline_sip::Transport;
 
 pub const SUPPORTED_METHODS: &str = crate::sip_actor::ALLOW;
 
@@ -81,7 +82,7 @@ pub fn agent_invite(
     sdp: &str,
 ) -> Result<AgentInvite, hotline_sip::msg::ParseError> {
     let uri = target.parse()?;
-    let call_id = new_call_id();
+    let call_id = new_call_id(Some(&local.ip().to_string()));
     let mut req = Request::new(Method::Invite, uri);
     req.headers.push("Via", &via(local, transport));
     req.headers.push("Max-Forwards", "70");
@@ -100,27 +101,4 @@ pub fn agent_invite(
     req.headers.push("Content-Type", "application/sdp");
     req.body = sdp.as_bytes().to_vec();
     Ok(AgentInvite { req, call_id })
-}
-
-/// CANCEL for a pending INVITE (RFC 3261 §9.1): same Request-URI, Call-ID, From, To, CSeq number and
-/// top Via, so the far end matches it to the INVITE transaction.
-pub fn cancel_for(invite: &Request) -> Request {
-    let mut req = Request::new(Method::Cancel, invite.uri.clone());
-    if let Some(v) = invite.headers.get("Via") {
-        req.headers.push("Via", v);
-    }
-    for name in ["Route"] {
-        for v in invite.headers.get_all(name) {
-            req.headers.push(name, v);
-        }
-    }
-    req.headers.push("Max-Forwards", "70");
-    for name in ["From", "To", "Call-ID"] {
-        if let Some(v) = invite.headers.get(name) {
-            req.headers.push(name, v);
-        }
-    }
-    let seq = invite.cseq().map(|(n, _)| n).unwrap_or(1);
-    req.headers.push("CSeq", &format!("{seq} CANCEL"));
-    req
 }
