@@ -134,10 +134,15 @@ enum ServerState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum ServerKey {
+    /// §17.2.3 keys on branch, sent-by and method; Call-ID and CSeq number are added because a real
+    /// retransmission repeats them too, and a different request reusing a branch (RFC 4475's novelsc and
+    /// unkscm do) must get its own answer rather than the earlier request's.
     Rfc3261 {
         branch: String,
         sent_by: String,
         method: String,
+        call_id: String,
+        cseq: u32,
     },
     /// RFC 2543 peers: no usable branch (§17.2.3).
     Rfc2543 {
@@ -849,31 +854,12 @@ fn stamp_via(req: &mut Request, source: SocketAddr) {
     }
 }
 
-/// Where responses go (§18.2.2, RFC 3581): over a connection back to the source; over UDP to
-/// received/rport, else sent-by. Never to a broadcast, multicast or unspecified address.
-fn response_dest(via: Option<&Via>, source: SocketAddr, transport: Transport) -> SocketAddr {
-    if transport.is_reliable() {
-        return source;
-    }
-    let Some(via) = via else {
-        return source;
-    };
-    let ip = via
-        .received
-        .as_deref()
-        .and_then(|r| r.trim_matches(['[', ']']).parse::<IpAddr>().ok())
-        .or_else(|| via.host.trim_matches(['[', ']']).parse::<IpAddr>().ok())
-        .unwrap_or(source.ip());
-    let unroutable = match ip {
-        IpAddr::V4(v4) => v4.is_broadcast() || v4.is_multicast() || v4.is_unspecified(),
-        IpAddr::V6(v6) => v6.is_multicast() || v6.is_unspecified(),
-    };
-    let ip = if unroutable { source.ip() } else { ip };
-    let port = match via.rport {
-        Some(Some(p)) => p,
-        _ => via.port.unwrap_or(5060),
-    };
-    SocketAddr::new(ip, port)
+/// Where responses go: back to the source address and port, on every transport. This is RFC 3581's
+/// symmetric response routing applied even when the client did not ask for `rport`: phones behind NAT,
+/// and clients that send from a port other than their Via port, only receive there. (Plain §18.2.2 would
+/// send to the Via sent-by port.) The source of a datagram is never a broadcast or multicast address.
+fn response_dest(_via: Option<&Via>, source: SocketAddr, _transport: Transport) -> SocketAddr {
+    source
 }
 
 fn server_key(req: &Request, via: &Via) -> Option<ServerKey> {
@@ -886,6 +872,8 @@ fn server_key(req: &Request, via: &Via) -> Option<ServerKey> {
             branch: via.branch.clone()?,
             sent_by: via.sent_by().to_ascii_lowercase(),
             method,
+            call_id: req.call_id().unwrap_or_default().to_string(),
+            cseq: req.cseq().map(|c| c.0).unwrap_or(0),
         });
     }
     let (cseq, _) = req.cseq()?;
