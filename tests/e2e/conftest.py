@@ -60,7 +60,7 @@ def agent_media_port(agent):
     return 7000 + (int(agent) - 1000) * 10
 
 
-def config_toml(tmp, *, ring_timeout=4, wrap_up=1, language=LANG, agents=AGENTS, extra=""):
+def config_toml(tmp, *, ring_timeout=4, wrap_up=1, language=LANG, agents=AGENTS, extra="", sip_extra=""):
     agent_blocks = "\n".join(
         f"""[[agents]]
 id = "{a}"
@@ -75,6 +75,7 @@ queues = ["general"]
 listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]
 domain = "hotline.local"
 trunks = ["127.0.0.0/8"]
+{sip_extra}
 
 [media]
 ip = "127.0.0.1"
