@@ -5,7 +5,7 @@
 //! Drive it with `handle_input` / `handle_timeout`, then drain `poll_transmit` and `poll_event`.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::msg::{

@@ -128,10 +128,7 @@ impl AgentControl for AcdAgentControl {
                 reply,
             })
             .map_err(|_| AgentControlError::Invalid("switch is shutting down".into()))?;
-            rx.await
-                .ok()
-                .flatten()
-                .ok_or(AgentControlError::NotFound)
+            rx.await.ok().flatten().ok_or(AgentControlError::NotFound)
         })
     }
 }

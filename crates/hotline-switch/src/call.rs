@@ -14,8 +14,8 @@ use hotline_config::LineConfig;
 use hotline_media::engine::{LegId, MediaEvent, MediaEventKind, MediaHandle};
 use hotline_media::sdp::{self, Direction, Negotiated, Sdp};
 use hotline_sip::dialog::Dialog;
-use hotline_sip::registrar::Binding;
 use hotline_sip::msg::{Method, Request, Response, SipMessage};
+use hotline_sip::registrar::Binding;
 use hotline_sip::transaction::{build_cancel, ServerTxnId};
 use hotline_sip::util::new_tag;
 use hotline_sip::Transport;
@@ -158,10 +158,7 @@ impl Call {
 
         let fail = |status: u16, reason: &str| {
             let resp = Response::to_request(invite, status, reason);
-            let _ = ctx.sip.send(SipCmd::Respond {
-                id: new.id.clone(),
-                resp,
-            });
+            let _ = ctx.sip.send(SipCmd::Respond { id: new.id, resp });
         };
         let Some(ticket_id) = ticket else {
             fail(500, "Server Internal Error");
@@ -207,21 +204,19 @@ impl Call {
                 return None;
             }
         };
-        let _ = media.set_remote(leg.leg, negotiated.clone());
+        let _ = media.set_remote(leg.leg, negotiated);
 
         let local = ctx.local_addr(new.transport);
         let local_tag = new_tag();
-        let answer_sdp = sdp::build_answer(ctx.media_ip, leg.local_port, &negotiated, new.call_ref, 1);
+        let answer_sdp =
+            sdp::build_answer(ctx.media_ip, leg.local_port, &negotiated, new.call_ref, 1);
         let contact = sipbuild::contact(&new.line.number, local, new.transport);
         let resp = sipbuild::answer_invite(invite, &local_tag, &contact, &answer_sdp);
         let dialog = Dialog::uas(invite, &resp).map(|mut d| {
             d.via = Some((local.to_string(), new.transport));
             d
         });
-        let _ = ctx.sip.send(SipCmd::Respond {
-            id: new.id.clone(),
-            resp,
-        });
+        let _ = ctx.sip.send(SipCmd::Respond { id: new.id, resp });
         info!(call = new.call_ref, caller = %caller_number, line = %new.line.number, "call answered by the switch");
 
         let mut call = Call {
@@ -271,7 +266,12 @@ impl Call {
 
     async fn log(&self, kind: &str, detail: serde_json::Value) {
         if let Some(id) = self.ticket {
-            if let Err(e) = self.ctx.tickets.add_interaction(id, now_utc(), kind, detail).await {
+            if let Err(e) = self
+                .ctx
+                .tickets
+                .add_interaction(id, now_utc(), kind, detail)
+                .await
+            {
                 warn!("ticket interaction failed: {e}");
             }
         }
@@ -306,7 +306,8 @@ impl Call {
             ..Default::default()
         })
         .await;
-        self.log("queued", json!({ "queue": self.line.queue })).await;
+        self.log("queued", json!({ "queue": self.line.queue }))
+            .await;
     }
 
     /// The channel the SIP actor routes this call's caller Call-ID to; reused for ACD routing.
@@ -393,26 +394,34 @@ impl Call {
 
     /// Hold/unhold and codec changes inside the dialog: answer with the same port, pause sending while held.
     async fn reinvite(&mut self, id: ServerTxnId, req: Request, leg: LegId, port: u16, who: &str) {
-        let offer = std::str::from_utf8(&req.body).ok().and_then(|s| Sdp::parse(s).ok());
+        let offer = std::str::from_utf8(&req.body)
+            .ok()
+            .and_then(|s| Sdp::parse(s).ok());
         let tag = self.local_tag_for(&req);
         match offer.as_ref().map(sdp::negotiate) {
             Some(Ok(n)) => {
                 let held = matches!(n.direction, Direction::SendOnly | Direction::Inactive)
                     || n.remote.ip().is_unspecified();
                 self.sdp_version += 1;
-                let answer = sdp::build_answer(self.ctx.media_ip, port, &n, self.call_ref, self.sdp_version);
+                let answer =
+                    sdp::build_answer(self.ctx.media_ip, port, &n, self.call_ref, self.sdp_version);
                 let _ = self.media.set_remote(leg, n);
                 let _ = self.media.set_hold(leg, held);
                 let local = self.ctx.local_addr(self.caller_transport);
                 let mut resp = sipbuild::reply(&req, 200, "OK", &tag);
-                resp.headers.push("Contact", &sipbuild::contact(&self.line.number, local, self.caller_transport));
+                resp.headers.push(
+                    "Contact",
+                    sipbuild::contact(&self.line.number, local, self.caller_transport),
+                );
                 resp.headers.push("Content-Type", "application/sdp");
                 resp.body = answer.into_bytes();
                 self.respond(id, resp);
                 let kind = if held { "hold" } else { "unhold" };
                 self.log(kind, json!({ "by": who })).await;
             }
-            Some(Err(_)) => self.respond(id, sipbuild::reply(&req, 488, "Not Acceptable Here", &tag)),
+            Some(Err(_)) => {
+                self.respond(id, sipbuild::reply(&req, 488, "Not Acceptable Here", &tag))
+            }
             None => {
                 // No offer (e.g. a session refresh): answer with our current description.
                 self.respond(id, sipbuild::reply(&req, 200, "OK", &tag));
@@ -438,11 +447,19 @@ impl Call {
     /// Both DTMF transports end here, as one event for call control and the ticket.
     async fn dtmf(&mut self, digit: char, via: &str, who: &str) {
         debug!(call = self.call_ref, %digit, via, who, "dtmf");
-        self.log("dtmf", json!({ "digit": digit.to_string(), "via": via, "from": who }))
-            .await;
+        self.log(
+            "dtmf",
+            json!({ "digit": digit.to_string(), "via": via, "from": who }),
+        )
+        .await;
     }
 
-    async fn agent_request(&mut self, id: ServerTxnId, req: Request, call_id: &str) -> Option<Disposition> {
+    async fn agent_request(
+        &mut self,
+        id: ServerTxnId,
+        req: Request,
+        call_id: &str,
+    ) -> Option<Disposition> {
         let is_current = self.current.as_deref() == Some(call_id);
         match req.method {
             Method::Bye => {
@@ -461,7 +478,10 @@ impl Call {
             Method::Invite => {
                 let Some(leg) = self.agents.get_mut(call_id) else {
                     let tag = self.local_tag_for(&req);
-                    self.respond(id, sipbuild::reply(&req, 481, "Call/Transaction Does Not Exist", &tag));
+                    self.respond(
+                        id,
+                        sipbuild::reply(&req, 481, "Call/Transaction Does Not Exist", &tag),
+                    );
                     return None;
                 };
                 if let Some(d) = leg.dialog.as_mut() {
@@ -628,15 +648,11 @@ impl Call {
 
     async fn agent_response(&mut self, resp: Response) -> Option<Disposition> {
         let call_id = resp.call_id().unwrap_or_default().to_string();
-        let Some((_, method)) = resp.cseq() else {
-            return None;
-        };
+        let (_, method) = resp.cseq()?;
         if method != Method::Invite || resp.status < 200 {
             return None;
         }
-        let Some(leg) = self.agents.get_mut(&call_id) else {
-            return None;
-        };
+        let leg = self.agents.get_mut(&call_id)?;
         if resp.status >= 300 {
             if leg.withdrawn {
                 self.agents.remove(&call_id);
@@ -663,8 +679,11 @@ impl Call {
             });
         }
         leg.dialog = dialog;
-        let answered_sdp = std::str::from_utf8(&resp.body).ok().and_then(|s| Sdp::parse(s).ok());
-        let negotiated: Option<Negotiated> = answered_sdp.as_ref().and_then(|s| sdp::negotiate(s).ok());
+        let answered_sdp = std::str::from_utf8(&resp.body)
+            .ok()
+            .and_then(|s| Sdp::parse(s).ok());
+        let negotiated: Option<Negotiated> =
+            answered_sdp.as_ref().and_then(|s| sdp::negotiate(s).ok());
         let is_current = self.current.as_deref() == Some(call_id.as_str());
         if leg.withdrawn || !is_current || self.phase != Phase::Queued || negotiated.is_none() {
             let agent = leg.agent.clone();
@@ -720,12 +739,19 @@ impl Call {
                 reason,
             });
         }
-        self.log("offer_failed", json!({ "agent": leg.agent, "reason": format!("{reason:?}") }))
-            .await;
+        self.log(
+            "offer_failed",
+            json!({ "agent": leg.agent, "reason": format!("{reason:?}") }),
+        )
+        .await;
     }
 
     async fn media_event(&mut self, ev: MediaEvent) -> Option<Disposition> {
-        let who = if ev.leg == self.caller_leg { "caller" } else { "agent" };
+        let who = if ev.leg == self.caller_leg {
+            "caller"
+        } else {
+            "agent"
+        };
         match ev.kind {
             MediaEventKind::Dtmf(d) => self.dtmf(d, "rfc4733", who).await,
             MediaEventKind::PlayDone => {
@@ -746,7 +772,11 @@ impl Call {
     async fn finish(&mut self, disposition: Disposition) {
         let legs: Vec<String> = self.agents.keys().cloned().collect();
         for call_id in legs {
-            let withdrawn = self.agents.get(&call_id).map(|l| l.withdrawn).unwrap_or(true);
+            let withdrawn = self
+                .agents
+                .get(&call_id)
+                .map(|l| l.withdrawn)
+                .unwrap_or(true);
             if !withdrawn {
                 self.drop_agent_leg(&call_id);
             }
@@ -763,7 +793,9 @@ impl Call {
             }
         }
         match self.phase {
-            Phase::Queued => self.acd(AcdInput::Abandon { call: self.call_ref }),
+            Phase::Queued => self.acd(AcdInput::Abandon {
+                call: self.call_ref,
+            }),
             Phase::Bridged => {
                 if let Some(agent) = self.answered_agent.clone() {
                     self.acd(AcdInput::CallEnded { agent });
@@ -791,7 +823,9 @@ impl Call {
 
     /// After the end, stay briefly to ACK/hang up late agent answers and absorb stray responses.
     async fn linger(&mut self, rx: &mut mpsc::UnboundedReceiver<CallInput>) {
-        let _ = self.ctx.acd.send(AcdCmd::Detach { call: self.call_ref });
+        let _ = self.ctx.acd.send(AcdCmd::Detach {
+            call: self.call_ref,
+        });
         let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
         while self.agents.values().any(|l| l.dialog.is_none()) {
             let Ok(Some(input)) = tokio::time::timeout_at(deadline, rx.recv()).await else {

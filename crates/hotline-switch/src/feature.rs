@@ -41,7 +41,11 @@ pub fn feature_code(code: &str) -> Option<(AgentStatus, &'static str)> {
     }
 }
 
-pub fn spawn_feature_call(ctx: Arc<Ctx>, call: FeatureCall, rx: mpsc::UnboundedReceiver<CallInput>) {
+pub fn spawn_feature_call(
+    ctx: Arc<Ctx>,
+    call: FeatureCall,
+    rx: mpsc::UnboundedReceiver<CallInput>,
+) {
     ctx.active_calls.fetch_add(1, Ordering::SeqCst);
     tokio::spawn(async move {
         let call_id = call.invite.call_id().unwrap_or_default().to_string();
@@ -53,10 +57,7 @@ pub fn spawn_feature_call(ctx: Arc<Ctx>, call: FeatureCall, rx: mpsc::UnboundedR
 
 async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<CallInput>) {
     let respond = |resp: Response| {
-        let _ = ctx.sip.send(SipCmd::Respond {
-            id: call.id.clone(),
-            resp,
-        });
+        let _ = ctx.sip.send(SipCmd::Respond { id: call.id, resp });
     };
     let selected = feature_code(&call.code);
     let prompt_name = match selected {
@@ -79,7 +80,11 @@ async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<C
         .and_then(|s| Sdp::parse(s).ok());
     let Some(negotiated) = offer.as_ref().and_then(|o| sdp::negotiate(o).ok()) else {
         // No usable media: the status change stands; decline the call itself.
-        respond(Response::to_request(&call.invite, 488, "Not Acceptable Here"));
+        respond(Response::to_request(
+            &call.invite,
+            488,
+            "Not Acceptable Here",
+        ));
         return;
     };
     let (media_tx, mut media_rx) = mpsc::unbounded_channel::<MediaEvent>();
@@ -88,11 +93,15 @@ async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<C
         Ok(l) => l,
         Err(e) => {
             warn!("no media port for a feature call: {e}");
-            respond(Response::to_request(&call.invite, 503, "Service Unavailable"));
+            respond(Response::to_request(
+                &call.invite,
+                503,
+                "Service Unavailable",
+            ));
             return;
         }
     };
-    let _ = media.set_remote(leg.leg, negotiated.clone());
+    let _ = media.set_remote(leg.leg, negotiated);
     let local = ctx.local_addr(call.transport);
     let tag = new_tag();
     let answer = sdp::build_answer(ctx.media_ip, leg.local_port, &negotiated, call.call_ref, 1);
@@ -124,7 +133,14 @@ async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<C
         };
         match input {
             None => break,
-            Some(CallInput::Media(ev)) if matches!(ev.kind, MediaEventKind::PlayDone | MediaEventKind::RtpTimeout) => break,
+            Some(CallInput::Media(ev))
+                if matches!(
+                    ev.kind,
+                    MediaEventKind::PlayDone | MediaEventKind::RtpTimeout
+                ) =>
+            {
+                break
+            }
             Some(CallInput::Request { id, req, .. }) => {
                 let resp = sipbuild::reply(&req, 200, "OK", &tag);
                 let _ = ctx.sip.send(SipCmd::Respond { id, resp });

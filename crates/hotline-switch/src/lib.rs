@@ -125,7 +125,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let prompts = Prompts::load(&config.sounds.dir, &config.sounds.language)
         .map_err(|e| SwitchError::Sounds(e.to_string()))?;
     let media_ip = config.media.ip;
-    let media = MediaEngine::new(media_ip, config.media.rtp_ports[0], config.media.rtp_ports[1]);
+    let media = MediaEngine::new(
+        media_ip,
+        config.media.rtp_ports[0],
+        config.media.rtp_ports[1],
+    );
 
     let (sip_tx, sip_rx) = mpsc::unbounded_channel();
     let (acd_tx, acd_rx) = mpsc::unbounded_channel();

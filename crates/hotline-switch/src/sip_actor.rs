@@ -145,7 +145,9 @@ impl SipActor {
             } => {
                 let call_id = req.call_id().unwrap_or_default().to_string();
                 let method = req.method.clone();
-                let id = self.layer.send_request(Instant::now(), req, dest, transport);
+                let id = self
+                    .layer
+                    .send_request(Instant::now(), req, dest, transport);
                 self.clients.insert(id, PendingClient { call_id, method });
             }
             SipCmd::Stateless {
@@ -233,12 +235,15 @@ impl SipActor {
         transport: Transport,
     ) {
         let call_id = req.call_id().unwrap_or_default().to_string();
-        let has_to_tag = req.to().and_then(|t| t.tag().map(|s| s.to_string())).is_some();
+        let has_to_tag = req
+            .to()
+            .and_then(|t| t.tag().map(|s| s.to_string()))
+            .is_some();
         // In-dialog requests (and anything for a Call-ID a call owns) go to that call.
         if self.calls.contains_key(&call_id) && (has_to_tag || req.method != Method::Invite) {
             let fallback = Response::to_request(&req, 481, "Call/Transaction Does Not Exist");
             let input = CallInput::Request {
-                id: id.clone(),
+                id,
                 req,
                 source,
                 transport,
@@ -284,7 +289,12 @@ impl SipActor {
             unix_now(),
             req.method.as_str(),
             header.as_deref(),
-            |u: &str| agents.iter().find(|a| a.id == u).map(|a| a.password.clone()),
+            |u: &str| {
+                agents
+                    .iter()
+                    .find(|a| a.id == u)
+                    .map(|a| a.password.clone())
+            },
         );
         match outcome {
             AuthOutcome::Ok(user) => Some(user),
@@ -318,7 +328,10 @@ impl SipActor {
             return;
         };
         // The authenticated identity must own the address of record it registers.
-        let aor_user = req.to().and_then(|t| t.uri.user.clone()).unwrap_or_default();
+        let aor_user = req
+            .to()
+            .and_then(|t| t.uri.user.clone())
+            .unwrap_or_default();
         if aor_user != user || self.password_of(&user).is_none() {
             let resp = Response::to_request(&req, 403, "Forbidden");
             self.respond(&id, resp);
@@ -339,7 +352,13 @@ impl SipActor {
         }
     }
 
-    fn handle_invite(&mut self, id: ServerTxnId, req: Request, source: SocketAddr, transport: Transport) {
+    fn handle_invite(
+        &mut self,
+        id: ServerTxnId,
+        req: Request,
+        source: SocketAddr,
+        transport: Transport,
+    ) {
         if self.draining {
             let mut resp = Response::to_request(&req, 503, "Service Unavailable");
             resp.headers.push("Retry-After", "60");
@@ -374,7 +393,13 @@ impl SipActor {
             return;
         }
 
-        let from_trunk = self.ctx.config.sip.trunks.iter().any(|net| net.contains(&source.ip()));
+        let from_trunk = self
+            .ctx
+            .config
+            .sip
+            .trunks
+            .iter()
+            .any(|net| net.contains(&source.ip()));
         let line = self
             .ctx
             .config
@@ -412,4 +437,3 @@ impl SipActor {
         }
     }
 }
-

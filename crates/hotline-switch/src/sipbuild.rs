@@ -33,12 +33,7 @@ pub fn contact(user: &str, local: SocketAddr, transport: Transport) -> String {
 }
 
 /// 200 OK to the caller's INVITE, with our tag, Contact and SDP.
-pub fn answer_invite(
-    invite: &Request,
-    to_tag: &str,
-    contact_hdr: &str,
-    sdp: &str,
-) -> Response {
+pub fn answer_invite(invite: &Request, to_tag: &str, contact_hdr: &str, sdp: &str) -> Response {
     let mut resp = Response::to_request(invite, 200, "OK");
     set_to_tag(&mut resp, to_tag);
     resp.headers.push("Contact", contact_hdr);
@@ -52,7 +47,7 @@ pub fn answer_invite(
 pub fn set_to_tag(resp: &mut Response, tag: &str) {
     if let Some(to) = resp.headers.get("To").map(|s| s.to_string()) {
         if !to.contains(";tag=") {
-            resp.headers.set("To", &format!("{to};tag={tag}"));
+            resp.headers.set("To", format!("{to};tag={tag}"));
         }
     }
 }
@@ -84,19 +79,20 @@ pub fn agent_invite(
     let uri = target.parse()?;
     let call_id = new_call_id(Some(&local.ip().to_string()));
     let mut req = Request::new(Method::Invite, uri);
-    req.headers.push("Via", &via(local, transport));
+    req.headers.push("Via", via(local, transport));
     req.headers.push("Max-Forwards", "70");
     req.headers.push(
         "From",
-        &format!(
+        format!(
             "\"{caller_number}\" <sip:{caller_number}@{domain}>;tag={}",
             new_tag()
         ),
     );
-    req.headers.push("To", &format!("<sip:{agent}@{domain}>"));
+    req.headers.push("To", format!("<sip:{agent}@{domain}>"));
     req.headers.push("Call-ID", &call_id);
     req.headers.push("CSeq", "1 INVITE");
-    req.headers.push("Contact", &contact(line_number, local, transport));
+    req.headers
+        .push("Contact", contact(line_number, local, transport));
     req.headers.push("Allow", SUPPORTED_METHODS);
     req.headers.push("Content-Type", "application/sdp");
     req.body = sdp.as_bytes().to_vec();

@@ -9,7 +9,11 @@ use hotline_config::Config;
 const DEFAULT_CONFIG: &str = "config/hotline.toml";
 
 #[derive(Parser)]
-#[command(name = "hotline", version, about = "Hotline call-center engine (12345 政务服务便民热线)")]
+#[command(
+    name = "hotline",
+    version,
+    about = "Hotline call-center engine (12345 政务服务便民热线)"
+)]
 struct Cli {
     /// Configuration file (default: config/hotline.toml, or the embedded default when that is absent).
     #[arg(long, global = true)]
@@ -55,7 +59,10 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
