@@ -136,6 +136,10 @@ pub struct SipConfig {
     pub nonce_ttl_secs: u64,
     /// Offered in this order. Default `["MD5", "SHA-256"]`.
     pub digest_algorithms: Vec<DigestAlgorithm>,
+    /// Clients whose User-Agent contains one of these (case-insensitive) are challenged with MD5 only:
+    /// they abort authentication on any challenge they cannot compute, even when an MD5 one is beside
+    /// it (baresip 1.0 / libre). Default `["baresip"]`.
+    pub md5_only_user_agents: Vec<String>,
     /// Shorter REGISTER expiries get 423. Default 60.
     pub register_min_expires: u32,
     /// Longer REGISTER expiries are cut to this. Default 3600.
@@ -186,6 +190,7 @@ impl Default for SipConfig {
             t4_ms: 5000,
             nonce_ttl_secs: 300,
             digest_algorithms: vec![DigestAlgorithm::Md5, DigestAlgorithm::Sha256],
+            md5_only_user_agents: vec!["baresip".to_string()],
             register_min_expires: 60,
             register_max_expires: 3600,
             options_keepalive_secs: 0,
@@ -563,6 +568,7 @@ impl Ctx<'_> {
                 out
             }
         };
+        let md5_only_user_agents = raw.md5_only_user_agents.unwrap_or(d.md5_only_user_agents);
         let expires = |key: &str, v: Option<i64>, default: u32| -> R<u32> {
             let n = self.positive(key, v, u64::from(default))?;
             u32::try_from(n).map_err(|_| self.err(key, "is too large"))
@@ -597,6 +603,7 @@ impl Ctx<'_> {
             t4_ms,
             nonce_ttl_secs,
             digest_algorithms,
+            md5_only_user_agents,
             register_min_expires,
             register_max_expires,
             options_keepalive_secs,

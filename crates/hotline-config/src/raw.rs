@@ -36,6 +36,7 @@ pub struct RawSip {
     pub t4_ms: Option<i64>,
     pub nonce_ttl_secs: Option<i64>,
     pub digest_algorithms: Option<Vec<String>>,
+    pub md5_only_user_agents: Option<Vec<String>>,
     pub register_min_expires: Option<i64>,
     pub register_max_expires: Option<i64>,
     pub options_keepalive_secs: Option<i64>,

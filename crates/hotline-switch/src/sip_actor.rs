@@ -311,8 +311,24 @@ impl SipActor {
 
     fn challenge(&mut self, id: &ServerTxnId, req: &Request, stale: bool) {
         let mut resp = Response::to_request(req, 401, "Unauthorized");
-        for value in self.auth.challenge(unix_now(), stale) {
-            resp.headers.push("WWW-Authenticate", &value);
+        let md5_only = md5_only(
+            req.headers.get("User-Agent").unwrap_or(""),
+            &self.ctx.config.sip.md5_only_user_agents,
+        );
+        let mut values = self.auth.challenge(unix_now(), stale);
+        if md5_only {
+            let md5: Vec<String> = values
+                .iter()
+                .filter(|v| v.to_ascii_uppercase().contains("ALGORITHM=MD5"))
+                .cloned()
+                .collect();
+            // Never leave a client with no challenge at all (a SHA-256-only configuration).
+            if !md5.is_empty() {
+                values = md5;
+            }
+        }
+        for value in values {
+            resp.headers.push("WWW-Authenticate", value);
         }
         self.respond(id, resp);
     }
@@ -435,5 +451,28 @@ impl SipActor {
                 self.respond(&id, resp);
             }
         }
+    }
+}
+
+/// Whether a client gets MD5-only challenges (see `sip.md5_only_user_agents`).
+fn md5_only(user_agent: &str, patterns: &[String]) -> bool {
+    let ua = user_agent.to_ascii_lowercase();
+    patterns
+        .iter()
+        .any(|p| !p.is_empty() && ua.contains(&p.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md5_only;
+
+    #[test]
+    fn md5_only_matches_user_agent_case_insensitively() {
+        let pats = vec!["baresip".to_string()];
+        assert!(md5_only("baresip v1.0.0 (x86_64/linux)", &pats));
+        assert!(md5_only("BareSIP", &pats));
+        assert!(!md5_only("Linphone/5.1", &pats));
+        assert!(!md5_only("", &pats));
+        assert!(!md5_only("anything", &["".to_string()]));
     }
 }
