@@ -168,3 +168,26 @@ async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<C
     }
     let _ = media.close();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_codes_select_status_and_prompt() {
+        assert_eq!(
+            feature_code("*1"),
+            Some((AgentStatus::Available, "status_available"))
+        );
+        assert_eq!(
+            feature_code("*2"),
+            Some((AgentStatus::Break, "status_break"))
+        );
+        assert_eq!(
+            feature_code("*0"),
+            Some((AgentStatus::LoggedOut, "status_logged_out"))
+        );
+        assert_eq!(feature_code("*9"), None);
+        assert_eq!(feature_code("12345"), None);
+    }
+}

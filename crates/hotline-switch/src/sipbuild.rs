@@ -98,3 +98,61 @@ pub fn agent_invite(
     req.body = sdp.as_bytes().to_vec();
     Ok(AgentInvite { req, call_id })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_sip::msg::{parse_datagram, SipMessage};
+
+    #[test]
+    fn agent_invite_carries_caller_number_and_parses_back() {
+        let local: SocketAddr = "127.0.0.1:5060".parse().unwrap();
+        let built = agent_invite(
+            "sip:1001@127.0.0.1:6002",
+            "1001",
+            "13800000001",
+            "hotline.local",
+            local,
+            Transport::Udp,
+            "12345",
+            "v=0\r\n",
+        )
+        .expect("valid contact");
+        let bytes = built.req.to_bytes();
+        let Ok(SipMessage::Request(req)) = parse_datagram(&bytes) else {
+            panic!("our own INVITE must parse");
+        };
+        assert_eq!(req.method, Method::Invite);
+        let from = req.from().expect("From");
+        assert_eq!(from.uri.user.as_deref(), Some("13800000001"));
+        assert!(from.tag().is_some());
+        assert_eq!(req.call_id(), Some(built.call_id.as_str()));
+        assert!(req
+            .top_via()
+            .and_then(|v| v.branch)
+            .is_some_and(|b| b.starts_with("z9hG4bK")));
+        assert_eq!(req.body, b"v=0\r\n");
+    }
+
+    #[test]
+    fn to_tag_added_once() {
+        let raw = b"BYE sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:a@x>\r\nCall-ID: c\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
+        let Ok(SipMessage::Request(req)) = parse_datagram(raw) else {
+            panic!("parse");
+        };
+        let mut resp = reply(&req, 200, "OK", "abc");
+        assert_eq!(
+            resp.to()
+                .and_then(|t| t.tag().map(str::to_string))
+                .as_deref(),
+            Some("abc")
+        );
+        set_to_tag(&mut resp, "zzz");
+        assert_eq!(
+            resp.to()
+                .and_then(|t| t.tag().map(str::to_string))
+                .as_deref(),
+            Some("abc")
+        );
+    }
+}
