@@ -139,24 +139,32 @@ d = d if isinstance(d, list) else next(v for v in d.values() if isinstance(v, li
 print(sum(1 for a in d if a.get("registered")))' 2>/dev/null || echo "?")
 echo "bench: $registered agents registered"
 
-# sample hotline CPU and RSS once a second
-CLK=$(getconf CLK_TCK)
-sample() {
-    local prev="" prev_t=""
-    while kill -0 "$HPID" 2>/dev/null; do
-        local t ticks rss
-        t=$(date +%s.%N)
-        ticks=$(awk '{print $14 + $15}' "/proc/$HPID/stat" 2>/dev/null) || break
-        rss=$(awk '/VmRSS/ {print $2}' "/proc/$HPID/status" 2>/dev/null) || break
-        if [ -n "$prev" ]; then
-            awk -v a="$prev" -v b="$ticks" -v ta="$prev_t" -v tb="$t" -v hz="$CLK" -v rss="$rss" \
-                'BEGIN { printf "%.1f %d\n", (b - a) / hz / (tb - ta) * 100, rss }'
-        fi
-        prev=$ticks prev_t=$t
-        sleep 1
-    done
-}
-sample > "$WORK/cpu.txt" &
+# sample hotline CPU %, RSS and bridged calls (agents in_call) once a second
+HPID=$HPID TOKEN=$TOKEN MAXSECS=$MAXSECS python3 - > "$WORK/samples.txt" 2>/dev/null <<'PY' &
+import json, os, time, urllib.request as u
+pid, hz = int(os.environ["HPID"]), os.sysconf("SC_CLK_TCK")
+req = u.Request("http://127.0.0.1:8080/api/v1/agents", headers={"Authorization": "Bearer " + os.environ["TOKEN"]})
+prev = None
+end = time.monotonic() + int(os.environ["MAXSECS"]) + 120
+while time.monotonic() < end:
+    try:
+        st = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        ticks = int(st[11]) + int(st[12])
+        rss = next(int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS"))
+    except (OSError, StopIteration):
+        break
+    now = time.monotonic()
+    try:
+        d = json.load(u.urlopen(req, timeout=2))
+        d = d if isinstance(d, list) else next(v for v in d.values() if isinstance(v, list))
+        in_call = sum(1 for a in d if a.get("state") == "in_call")
+    except Exception:
+        in_call = -1
+    if prev:
+        print(f"{(ticks - prev[0]) / hz / (now - prev[1]) * 100:.1f} {rss} {in_call}", flush=True)
+    prev = (ticks, now)
+    time.sleep(max(0.0, 1 - (time.monotonic() - now)))
+PY
 SPID=$!
 PIDS+=("$SPID")
 
@@ -194,7 +202,7 @@ last = rows[-1] if rows else {}
 ok = col(last, "SuccessfulCall(C)")
 failed = col(last, "FailedCall(C)")
 created = col(last, "OutgoingCall(C)")
-peak = max((col(r, "CurrentCall(P)") for r in rows), default=0)
+peak = max((col(r, "CurrentCall") for r in rows), default=0)
 # creation phase: until the cumulative outgoing count stops growing
 # (one stats row per second: -fd 1)
 t_created = next((i + 1 for i, r in enumerate(rows) if col(r, "OutgoingCall(C)") >= created), len(rows)) or 1
@@ -202,18 +210,20 @@ print()
 print("=== hotline bench ===")
 print(f"target: {cps} calls/s, {conc} concurrent, {calls} calls (sipp rc={crc})")
 print(f"calls created {int(created)}, successful {int(ok)}, failed {int(failed)}")
-print(f"CPS achieved ≈ {created / t_created:.1f} (created / seconds of creation)")
-print(f"peak concurrent calls (SIPp) {int(peak)}")
+print(f"CPS achieved ≈ {created / t_created:.1f} (calls created / seconds until the last was created; "
+      f"bounded by --concurrency / call length)")
+samples = [l.split() for l in open(f"{work}/samples.txt") if l.strip()]
+bridged = max((int(x[2]) for x in samples), default=-1)
+print(f"peak concurrent calls: {int(peak)} at SIPp, {bridged} bridged to agents at hotline")
 try:
     e = json.load(open(f"{work}/echo.json"))
     print(f"RTP at the agents' echo: {e['packets_in']} packets in, {e['packets_out']} echoed, "
           f"{e['streams']} streams, lost {e['lost']} of {e['expected']} ({e['loss_pct']:.3f} %)")
 except Exception as x:
     print(f"RTP echo stats unavailable: {x}")
-cpu = [l.split() for l in open(f"{work}/cpu.txt") if l.strip()]
-if cpu:
-    c = [float(a) for a, _ in cpu]
-    r = [int(b) for _, b in cpu]
+if samples:
+    c = [float(x[0]) for x in samples]
+    r = [int(x[1]) for x in samples]
     print(f"hotline CPU % (of one core): avg {sum(c) / len(c):.1f}, peak {max(c):.1f}; "
           f"RSS peak {max(r) / 1024:.1f} MiB")
 EOF
