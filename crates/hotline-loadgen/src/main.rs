@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
@@ -89,6 +90,46 @@ impl Totals {
     }
 }
 
+/// Asks for 16 MiB socket buffers (SO_*BUFFORCE as root, beyond rmem_max), so that a scheduling hiccup
+/// of this task does not drop packets in the kernel and show up as relay loss. Returns the receive size.
+fn grow_buffers(sock: &UdpSocket) -> i32 {
+    let fd = sock.as_raw_fd();
+    let size: libc::c_int = 16 << 20;
+    for (force, plain) in [
+        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+    ] {
+        for opt in [force, plain] {
+            // SAFETY: fd is a valid socket owned by `sock`; the option value is a c_int of the given size.
+            let r = unsafe {
+                libc::setsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    opt,
+                    (&size as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            if r == 0 {
+                break;
+            }
+        }
+    }
+    let mut got: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: as above; `got`/`len` are valid out-pointers.
+    unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&mut got as *mut libc::c_int).cast(),
+            &mut len,
+        );
+    }
+    got
+}
+
 fn usage() -> ! {
     eprintln!("usage: hotline-loadgen rtp-echo --bind IP:PORT [--max-secs N] [--stats FILE]");
     std::process::exit(2);
@@ -96,7 +137,11 @@ fn usage() -> ! {
 
 async fn rtp_echo(bind: SocketAddr, max_secs: u64, stats: Option<String>) -> std::io::Result<()> {
     let sock = UdpSocket::bind(bind).await?;
-    eprintln!("hotline-loadgen: rtp-echo on {}", sock.local_addr()?);
+    let rcvbuf = grow_buffers(&sock);
+    eprintln!(
+        "hotline-loadgen: rtp-echo on {} (receive buffer {rcvbuf} bytes)",
+        sock.local_addr()?
+    );
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let start = Instant::now();
