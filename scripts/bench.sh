@@ -185,8 +185,8 @@ kill -TERM "$EPID" 2>/dev/null || true
 for _ in $(seq 1 50); do kill -0 "$EPID" 2>/dev/null || break; sleep 0.1; done
 metrics=$(python3 -c 'import urllib.request as u; print(u.urlopen("http://127.0.0.1:8080/metrics", timeout=5).read().decode())' 2>/dev/null | grep -Ei '^[a-z_]*(rtp|call|packet)[a-z_]* ' | head -20 || true)
 
-python3 - "$WORK" "$CALLS" "$CPS" "$CONC" "$T0" "$T1" "$CRC" <<'EOF'
-import csv, json, sys
+TOKEN=$TOKEN python3 - "$WORK" "$CALLS" "$CPS" "$CONC" "$T0" "$T1" "$CRC" <<'EOF'
+import csv, json, os, sys, urllib.request
 work, calls, cps, conc, t0, t1, crc = sys.argv[1:]
 try:
     rows = list(csv.DictReader(open(f"{work}/callers.csv"), delimiter=";"))
@@ -223,6 +223,14 @@ try:
           f"{e['streams']} streams, lost {e['lost']} of {e['expected']} ({e['loss_pct']:.3f} %)")
 except Exception as x:
     print(f"RTP echo stats unavailable: {x}")
+def total(disposition):
+    r = urllib.request.Request(f"http://127.0.0.1:8080/api/v1/tickets?disposition={disposition}&per_page=1",
+                               headers={"Authorization": "Bearer " + os.environ["TOKEN"]})
+    try:
+        return json.load(urllib.request.urlopen(r, timeout=10)).get("total", "?")
+    except Exception:
+        return "?"
+print("tickets: " + ", ".join(f"{d} {total(d)}" for d in ("answered", "abandoned", "ivr_only", "failed")))
 def udp(path):
     head, vals = [l.split()[1:] for l in open(path)][:2]
     return dict(zip(head, map(int, vals)))
@@ -230,8 +238,8 @@ try:
     b, a = udp(f"{work}/udp-before.txt"), udp(f"{work}/udp-after.txt")
     print("kernel UDP drops in the namespace (any socket: SIPp, hotline, echo): " +
           ", ".join(f"{k} {a[k] - b[k]}" for k in ("InErrors", "RcvbufErrors", "SndbufErrors") if k in a) +
-          "\n  (SIPp's rtp_stream never reads the RTP coming back to the callers: their sockets overflow and"
-          " account for about one drop per echoed packet; the loss figure above is the relay's)")
+          "\n  (SIPp's rtp_stream never reads the RTP sent back to the callers (greeting, echoed audio): their sockets"
+          " overflow and account for these drops; the loss figure above is the relay's)")
 except Exception as x:
     print(f"UDP counters unavailable: {x}")
 if samples:
