@@ -106,12 +106,13 @@ def test_no_answer_goes_to_next_agent(hl, ctx):
     assert str(t.get("agent_id")) == "1002", f"agent 1002 answered: {t}"
 
 
-def test_busy_goes_to_next_agent(hl, ctx):
-    a, b, c = _a_rings_first(hl, ctx, "agent_busy.xml", "13800000006")
-    a.ok("(agent 1001 answering 486)")
+@pytest.mark.parametrize("scenario,code", [("agent_busy.xml", 486), ("agent_decline.xml", 603)])
+def test_busy_goes_to_next_agent(hl, ctx, scenario, code):
+    a, b, c = _a_rings_first(hl, ctx, scenario, "13800000006")
+    a.ok(f"(agent 1001 answering {code})")
     hl.wait_agent("1002", state="in_call", timeout=10)
     c.ok("(caller)")
-    b.ok("(agent 1002 answering after 1001's 486)")
+    b.ok(f"(agent 1002 answering after 1001's {code})")
     t = hl.wait_ticket("13800000006", "answered")
     assert str(t.get("agent_id")) == "1002", f"agent 1002 answered: {t}"
 

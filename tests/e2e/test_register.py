@@ -2,6 +2,9 @@
 import hashlib
 import random
 import re
+import time
+
+import pytest
 
 from conftest import AGENTS, header_all, register, sip_send
 
@@ -119,3 +122,17 @@ def test_register_over_tcp(hl):
     resps = sip_send(register_msg("1002", digest("1002", "secret1002", ch[0]), cseq=2, transport="TCP"), "tcp")
     st, _, raw = final(resps, "REGISTER over TCP")
     assert st == 200, f"REGISTER over TCP with the right password must give 200:\n{raw}"
+
+
+@pytest.mark.hotline(sip_extra="nonce_ttl_secs = 2")
+def test_expired_nonce_is_stale(hl):
+    ch = challenges("1002")
+    time.sleep(3.5)
+    resps = sip_send(register_msg("1002", digest("1002", "secret1002", ch[0]), cseq=2))
+    st, hdrs, raw = final(resps, "REGISTER with an expired nonce")
+    assert st == 401, f"an expired nonce must be challenged again (401), got:\n{raw}"
+    stale = [c for c in header_all(hdrs, "www-authenticate") if params(c).get("stale", "").lower() == "true"]
+    assert stale, f"the new challenge must say stale=true (right password, old nonce):\n{raw}"
+    resps = sip_send(register_msg("1002", digest("1002", "secret1002", stale[0]), cseq=3))
+    st, _, raw = final(resps, "REGISTER with the fresh nonce")
+    assert st == 200, f"retrying with the fresh nonce must succeed:\n{raw}"
