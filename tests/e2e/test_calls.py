@@ -147,3 +147,15 @@ def test_dtmf_info_and_rfc4733_on_ticket(hl, ctx):
     for d in "571":
         assert d in digits, (f"DTMF {d!r} missing from the ticket's interaction log (INFO dtmf-relay 5, INFO "
                              f"application/dtmf 7, RFC 4733 1); got digits {digits} from {inter}")
+
+
+def test_answered_call_over_tcp(hl, ctx):
+    """The citizen's leg over TCP (SIPp -t t1), the agent's over UDP."""
+    register(ctx, ["1001"])
+    hl.wait_agent("1001", registered=True)
+    agent = agent_uas(ctx, "1001")
+    c = caller(ctx, number="13800000009", d=3000, args=["-t", "t1"])
+    c.ok("(caller over TCP)")
+    agent.ok("(agent)")
+    t = hl.wait_ticket("13800000009", "answered")
+    assert str(t.get("agent_id")) == "1001" and (t.get("talk_secs") or 0) > 0, t
