@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import agent_uas, caller, register
+from conftest import agent_uas, caller, register, sip_send
 
 TICKET_NUMBER = re.compile(r"^\d{8}-\d{6}$")
 
@@ -159,3 +159,28 @@ def test_answered_call_over_tcp(hl, ctx):
     agent.ok("(agent)")
     t = hl.wait_ticket("13800000009", "answered")
     assert str(t.get("agent_id")) == "1001" and (t.get("talk_secs") or 0) > 0, t
+
+
+def test_failed_call_without_usable_codec(hl, ctx):
+    # G.729 only: no codec in common, so the switch answers 488 and the ticket says `failed`.
+    number = "13800000009"
+    sdp = ("v=0\r\no=c 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           "m=audio 40000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n")
+    invite = (
+        "INVITE sip:12345@127.0.0.1:5060 SIP/2.0\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:LOCALPORT;branch=z9hG4bK-failed-1;rport\n"
+        "Max-Forwards: 70\n"
+        f"From: <sip:{number}@127.0.0.1>;tag=f1\n"
+        "To: <sip:12345@127.0.0.1>\n"
+        "Call-ID: failed-codec-1@127.0.0.1\n"
+        "CSeq: 1 INVITE\n"
+        "Contact: <sip:caller@127.0.0.1:LOCALPORT>\n"
+        "Content-Type: application/sdp\n"
+        f"Content-Length: {len(sdp)}\n\n" + sdp.replace("\r\n", "\n")
+    )
+    resps = sip_send(invite)
+    finals = [r[0] for r in resps if r[0] >= 200]
+    assert finals == [488], f"expected 488 Not Acceptable Here, got {[r[0] for r in resps]}"
+    t = hl.wait_ticket(number, "failed")
+    common_ticket_checks(t, number)
+    assert not t.get("answered_at") and t.get("agent_id") in (None, ""), t
