@@ -47,6 +47,41 @@ enum Phase {
     Bridged,
 }
 
+/// A change to a call's ticket after it was created.
+enum TicketWrite {
+    Update(CallUpdate),
+    Interaction {
+        at: DateTime<Utc>,
+        kind: String,
+        detail: serde_json::Value,
+    },
+}
+
+/// One writer per call applies the ticket's updates in order. Creation is awaited by the call (the
+/// ticket exists before the call is answered); what follows must not hold up signalling when the
+/// database is slow. The writer counts as an active call, so shutdown waits for it to flush.
+fn spawn_ticket_writer(ctx: Arc<Ctx>, ticket: i64) -> mpsc::UnboundedSender<TicketWrite> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<TicketWrite>();
+    ctx.active_calls.fetch_add(1, Ordering::SeqCst);
+    tokio::spawn(async move {
+        while let Some(write) = rx.recv().await {
+            let result = match write {
+                TicketWrite::Update(u) => ctx.tickets.update_call(ticket, u).await.map(|_| ()),
+                TicketWrite::Interaction { at, kind, detail } => ctx
+                    .tickets
+                    .add_interaction(ticket, at, &kind, detail)
+                    .await
+                    .map(|_| ()),
+            };
+            if let Err(e) = result {
+                warn!(ticket, "ticket write failed: {e}");
+            }
+        }
+        ctx.active_calls.fetch_sub(1, Ordering::SeqCst);
+    });
+    tx
+}
+
 /// A leg we originated towards an agent.
 struct AgentLeg {
     agent: String,
@@ -89,7 +124,7 @@ struct Call {
     agents: HashMap<String, AgentLeg>,
     /// Call-ID of the agent leg currently ringing or bridged.
     current: Option<String>,
-    ticket: Option<i64>,
+    ticket_writes: mpsc::UnboundedSender<TicketWrite>,
     started: Instant,
     queued: Option<Instant>,
     answered: Option<Instant>,
@@ -236,7 +271,7 @@ impl Call {
             phase: Phase::Greeting,
             agents: HashMap::new(),
             current: None,
-            ticket: Some(ticket_id),
+            ticket_writes: spawn_ticket_writer(ctx.clone(), ticket_id),
             started: Instant::now(),
             queued: None,
             answered: None,
@@ -264,25 +299,18 @@ impl Call {
         let _ = self.ctx.acd.send(AcdCmd::Input(input));
     }
 
+    /// Appends to the ticket's interaction log (in order, without making call control wait).
     async fn log(&self, kind: &str, detail: serde_json::Value) {
-        if let Some(id) = self.ticket {
-            if let Err(e) = self
-                .ctx
-                .tickets
-                .add_interaction(id, now_utc(), kind, detail)
-                .await
-            {
-                warn!("ticket interaction failed: {e}");
-            }
-        }
+        let _ = self.ticket_writes.send(TicketWrite::Interaction {
+            at: now_utc(),
+            kind: kind.to_string(),
+            detail,
+        });
     }
 
+    /// Updates the ticket's call fields (in order, without making call control wait).
     async fn update(&self, update: CallUpdate) {
-        if let Some(id) = self.ticket {
-            if let Err(e) = self.ctx.tickets.update_call(id, update).await {
-                warn!("ticket update failed: {e}");
-            }
-        }
+        let _ = self.ticket_writes.send(TicketWrite::Update(update));
     }
 
     async fn enqueue(&mut self) {
