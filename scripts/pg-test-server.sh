@@ -72,4 +72,6 @@ STOP="runuser -u $OWNER -- $BIN/pg_ctl -D $DIR/data -m fast stop >/dev/null && r
 echo "pg-test-server: PostgreSQL running in $DIR on 127.0.0.1:$PORT (socket dir $DIR)" >&2
 echo "export HOTLINE_TEST_PG_URL='postgres://postgres@127.0.0.1:$PORT/$DB'"
 echo "export HOTLINE_TEST_PG_STOP='$STOP'"
+# The same database over the unix socket: reachable from inside a network namespace (tests/e2e).
+echo "export HOTLINE_TEST_PG_SOCKET_URL='postgres://postgres@localhost:$PORT/$DB?host=$DIR'"
 echo "# stop with: eval \"\$HOTLINE_TEST_PG_STOP\""

@@ -40,13 +40,17 @@ fi
 
 step "cargo test"
 cargo test --workspace
-cleanup
-pg_stop=""
 
 step "cargo build --release -p hotline"
 cargo build --release -p hotline
 
 step "end-to-end (scripts/e2e.sh)"
+# The engine itself on PostgreSQL too (tests/e2e/test_postgres.py), over the cluster's unix socket.
+if [ -n "${HOTLINE_TEST_PG_SOCKET_URL:-}" ]; then
+    export HOTLINE_E2E_PG_URL=$HOTLINE_TEST_PG_SOCKET_URL
+fi
 timeout 900 scripts/e2e.sh
+cleanup
+pg_stop=""
 
 step "all tests passed"

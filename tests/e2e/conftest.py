@@ -60,7 +60,9 @@ def agent_media_port(agent):
     return 7000 + (int(agent) - 1000) * 10
 
 
-def config_toml(tmp, *, ring_timeout=4, wrap_up=1, language=LANG, agents=AGENTS, extra="", sip_extra=""):
+def config_toml(tmp, *, ring_timeout=4, wrap_up=1, language=LANG, agents=AGENTS, extra="", sip_extra="",
+                database_url=None):
+    database_url = database_url or f"sqlite://{tmp}/db/hotline.db"
     agent_blocks = "\n".join(
         f"""[[agents]]
 id = "{a}"
@@ -86,7 +88,7 @@ listen = "{HTTP}"
 admin_token = "{TOKEN}"
 
 [database]
-url = "sqlite://{tmp}/db/hotline.db"
+url = "{database_url}"
 
 [sounds]
 dir = "{SOUNDS}"
