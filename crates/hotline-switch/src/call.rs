@@ -27,6 +27,7 @@ use tracing::{debug, info, warn};
 
 use crate::messages::{AcdCmd, CallInput, SipCmd};
 use crate::sipbuild;
+use crate::ticket_log::{spawn_ticket_writer, ticket_failed, TicketWrite};
 use crate::Ctx;
 
 pub struct NewCall {
@@ -45,41 +46,6 @@ enum Phase {
     Greeting,
     Queued,
     Bridged,
-}
-
-/// A change to a call's ticket after it was created.
-enum TicketWrite {
-    Update(CallUpdate),
-    Interaction {
-        at: DateTime<Utc>,
-        kind: String,
-        detail: serde_json::Value,
-    },
-}
-
-/// One writer per call applies the ticket's updates in order. Creation is awaited by the call (the
-/// ticket exists before the call is answered); what follows must not hold up signalling when the
-/// database is slow. The writer counts as an active call, so shutdown waits for it to flush.
-fn spawn_ticket_writer(ctx: Arc<Ctx>, ticket: i64) -> mpsc::UnboundedSender<TicketWrite> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<TicketWrite>();
-    ctx.active_calls.fetch_add(1, Ordering::SeqCst);
-    tokio::spawn(async move {
-        while let Some(write) = rx.recv().await {
-            let result = match write {
-                TicketWrite::Update(u) => ctx.tickets.update_call(ticket, u).await.map(|_| ()),
-                TicketWrite::Interaction { at, kind, detail } => ctx
-                    .tickets
-                    .add_interaction(ticket, at, &kind, detail)
-                    .await
-                    .map(|_| ()),
-            };
-            if let Err(e) = result {
-                warn!(ticket, "ticket write failed: {e}");
-            }
-        }
-        ctx.active_calls.fetch_sub(1, Ordering::SeqCst);
-    });
-    tx
 }
 
 /// A leg we originated towards an agent.
@@ -155,7 +121,7 @@ async fn run_call(ctx: Arc<Ctx>, new: NewCall, mut rx: mpsc::UnboundedReceiver<C
     let _ = call.media.close();
 }
 
-fn now_utc() -> DateTime<Utc> {
+pub(crate) fn now_utc() -> DateTime<Utc> {
     Utc::now()
 }
 
@@ -206,17 +172,7 @@ impl Call {
         let negotiated = offer.as_ref().and_then(|o| sdp::negotiate(o).ok());
         let Some(negotiated) = negotiated else {
             fail(488, "Not Acceptable Here");
-            let _ = ctx
-                .tickets
-                .update_call(
-                    ticket_id,
-                    CallUpdate {
-                        ended_at: Some(now_utc()),
-                        disposition: Some(Disposition::Failed),
-                        ..Default::default()
-                    },
-                )
-                .await;
+            ticket_failed(&ctx, ticket_id).await;
             return None;
         };
 
@@ -225,17 +181,7 @@ impl Call {
             Err(e) => {
                 warn!("no media port for a call: {e}");
                 fail(503, "Service Unavailable");
-                let _ = ctx
-                    .tickets
-                    .update_call(
-                        ticket_id,
-                        CallUpdate {
-                            ended_at: Some(now_utc()),
-                            disposition: Some(Disposition::Failed),
-                            ..Default::default()
-                        },
-                    )
-                    .await;
+                ticket_failed(&ctx, ticket_id).await;
                 return None;
             }
         };

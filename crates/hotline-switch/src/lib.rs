@@ -13,6 +13,7 @@ mod feature;
 mod messages;
 mod sip_actor;
 mod sipbuild;
+mod ticket_log;
 mod transport;
 
 use std::future::Future;
