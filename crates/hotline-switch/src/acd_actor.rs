@@ -16,7 +16,10 @@ use crate::messages::{AcdCmd, CallInput};
 pub async fn run(mut acd: Acd, mut rx: mpsc::UnboundedReceiver<AcdCmd>) {
     let mut calls: HashMap<u64, mpsc::UnboundedSender<CallInput>> = HashMap::new();
     // Wall-clock time of each agent's last state change, for the API (the pure core only knows Instants).
-    let mut since: HashMap<String, chrono::DateTime<Utc>> = HashMap::new();
+    // Every agent is in its start-up state since the engine started.
+    let started = Utc::now();
+    let mut since: HashMap<String, chrono::DateTime<Utc>> =
+        acd.agents().into_iter().map(|a| (a.id, started)).collect();
     loop {
         let deadline = acd.poll_timeout();
         let sleep = async {
