@@ -126,6 +126,10 @@ def test_hold_unhold_reinvite(hl, ctx):
     agent.ok("(agent)")
     t = hl.wait_ticket("13800000007", "answered")
     assert str(t.get("agent_id")) == "1001" and (t.get("talk_secs") or 0) > 0, t
+    detail = hl.ticket_detail(t["id"])
+    held = [(i.get("kind"), (i.get("detail") or {}).get("by")) for i in detail.get("interactions", [])
+            if i.get("kind") in ("hold", "unhold")]
+    assert held == [("hold", "caller"), ("unhold", "caller")], f"hold/unhold by the caller on the ticket: {held}"
 
 
 def test_dtmf_info_and_rfc4733_on_ticket(hl, ctx):
@@ -184,3 +188,17 @@ def test_failed_call_without_usable_codec(hl, ctx):
     t = hl.wait_ticket(number, "failed")
     common_ticket_checks(t, number)
     assert not t.get("answered_at") and t.get("agent_id") in (None, ""), t
+
+
+def test_agent_puts_caller_on_hold_and_back(hl, ctx):
+    register(ctx, ["1001"])
+    hl.wait_agent("1001", registered=True)
+    agent = agent_uas(ctx, "1001", scenario="agent_hold.xml")
+    c = caller(ctx, number="13800000010", d=6000)
+    c.ok("(caller, held by the agent)")
+    agent.ok("(agent: hold, unhold)")
+    t = hl.wait_ticket("13800000010", "answered")
+    detail = hl.ticket_detail(t["id"])
+    held = [(i.get("kind"), (i.get("detail") or {}).get("by")) for i in detail.get("interactions", [])
+            if i.get("kind") in ("hold", "unhold")]
+    assert held == [("hold", "agent"), ("unhold", "agent")], f"hold/unhold by the agent on the ticket: {held}"
