@@ -56,3 +56,59 @@ cp "$tmp/moh.wav" sounds/en/moh.wav
 for f in sounds/zh/*.wav sounds/en/*.wav; do
     printf '%-32s %6.2fs\n' "$f" "$(soxi -D "$f")"
 done
+
+# ---------------------------------------------------------------------------------------------
+# IVR prompts (crates/hotline-ivr): spoken numbers, queue position, estimated wait, elderly line.
+# Names match hotline_ivr::announce. This section only creates files that are missing, so
+# re-running never rewrites a committed prompt; delete a file to regenerate it.
+# ---------------------------------------------------------------------------------------------
+# Unlike speak(), leading/trailing silence is trimmed and the padding kept short: these prompts
+# are concatenated ("一万二千…"), and espeak's silences would make a number crawl.
+speak_new() { # VOICE OUT TEXT
+    [ -e "$2" ] && return 0
+    espeak-ng -v "$1" -s 150 -w "$tmp/raw.wav" "$3"
+    sox "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$2" \
+        highpass 100 silence 1 0.02 1% reverse silence 1 0.02 1% reverse norm -3 pad 0.04 0.06
+    printf '%-32s %6.2fs (new)\n' "$2" "$(soxi -D "$2")"
+}
+
+zh_digits=(零 一 二 三 四 五 六 七 八 九)
+for i in "${!zh_digits[@]}"; do
+    speak_new cmn "sounds/zh/num-$i.wav" "${zh_digits[$i]}"
+done
+speak_new cmn sounds/zh/num-10.wav "十"
+speak_new cmn sounds/zh/num-hundred.wav "百"
+speak_new cmn sounds/zh/num-thousand.wav "千"
+speak_new cmn sounds/zh/num-ten-thousand.wav "万"
+speak_new cmn sounds/zh/num-hundred-million.wav "亿"
+speak_new cmn sounds/zh/queue-position-before.wav "您当前排在第"
+speak_new cmn sounds/zh/queue-position-after.wav "位"
+speak_new cmn sounds/zh/wait-before.wav "预计等待"
+speak_new cmn sounds/zh/wait-minutes.wav "分钟"
+speak_new cmn sounds/zh/wait-minute.wav "分钟"
+speak_new cmn sounds/zh/wait-less-than-minute.wav "预计等待时间不到一分钟"
+speak_new cmn sounds/zh/welcome-elderly.wav "您好，欢迎致电12349养老服务热线。"
+speak_new cmn sounds/zh/elderly-menu.wav "老年人服务请按1，其他政务服务请按2，重听请按9。"
+
+en_words=(zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen)
+for i in "${!en_words[@]}"; do
+    speak_new en "sounds/en/num-$i.wav" "${en_words[$i]}"
+done
+en_tens=([20]=twenty [30]=thirty [40]=forty [50]=fifty [60]=sixty [70]=seventy [80]=eighty [90]=ninety)
+for i in "${!en_tens[@]}"; do
+    speak_new en "sounds/en/num-$i.wav" "${en_tens[$i]}"
+done
+speak_new en sounds/en/num-hundred.wav "hundred"
+speak_new en sounds/en/num-thousand.wav "thousand"
+speak_new en sounds/en/num-million.wav "million"
+speak_new en sounds/en/num-billion.wav "billion"
+speak_new en sounds/en/queue-position-before.wav "You are number"
+speak_new en sounds/en/queue-position-after.wav "in the queue."
+speak_new en sounds/en/wait-before.wav "Your estimated wait is"
+speak_new en sounds/en/wait-minutes.wav "minutes."
+speak_new en sounds/en/wait-minute.wav "minute."
+speak_new en sounds/en/wait-less-than-minute.wav "Your estimated wait is less than one minute."
+speak_new en sounds/en/welcome-elderly.wav "Welcome to the 12349 elderly care hotline."
+speak_new en sounds/en/elderly-menu.wav \
+    "For elderly care services, press 1. For other citizen services, press 2. To hear these options again, press 9."
