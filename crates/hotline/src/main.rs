@@ -28,6 +28,47 @@ enum Command {
     Run,
     /// Validate a configuration file; prints FILE:LINE: KEY: why and exits 1 when invalid.
     CheckConfig,
+    /// Replay a synthetic day against the ACD in virtual time; exits 1 if an invariant broke.
+    Simulate {
+        /// Scenario: shenzhen (60,000 calls, 700 agents) or small-city (10,000 calls, 60 agents).
+        #[arg(long, value_enum, default_value = "shenzhen")]
+        preset: Preset,
+        /// Expected number of calls over the day.
+        #[arg(long)]
+        calls: Option<u32>,
+        #[arg(long)]
+        agents: Option<u32>,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Preset {
+    Shenzhen,
+    SmallCity,
+}
+
+fn simulate(
+    preset: Preset,
+    calls: Option<u32>,
+    agents: Option<u32>,
+    seed: Option<u64>,
+) -> ExitCode {
+    let mut cfg = match preset {
+        Preset::Shenzhen => hotline_sim::SimConfig::shenzhen(),
+        Preset::SmallCity => hotline_sim::SimConfig::small_city(),
+    };
+    cfg.calls = calls.unwrap_or(cfg.calls);
+    cfg.agents = agents.unwrap_or(cfg.agents);
+    cfg.seed = seed.unwrap_or(cfg.seed);
+    let report = hotline_sim::run(cfg);
+    println!("{report}");
+    if report.violations.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn load(path: Option<&Path>) -> Result<Config, String> {
@@ -42,6 +83,16 @@ fn load(path: Option<&Path>) -> Result<Config, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The simulator needs no configuration file.
+    if let Some(Command::Simulate {
+        preset,
+        calls,
+        agents,
+        seed,
+    }) = cli.command
+    {
+        return simulate(preset, calls, agents, seed);
+    }
     let config = match load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {

@@ -1,0 +1,802 @@
+//! hotline-sim: replays a synthetic day of a 12345 hotline against the pure ACD core in virtual time.
+//!
+//! A discrete-event loop over a heap of (virtual instant, event) plays the callers, the agents and the switch:
+//! arrivals on a daily curve (non-homogeneous Poisson by thinning), patience, ring delays, no-answers, rejects,
+//! answers that cross the ring-timeout withdraw, breaks and shifts. The [`Checker`] watches every offer and
+//! withdraw and reports broken invariants instead of panicking. Nothing sleeps: a day takes seconds.
+
+mod checker;
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use hotline_acd::{
+    Acd, AcdConfig, AcdInput, AcdOutput, AgentConfig, AgentStatus, CallRef, FailReason, QueueConfig,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+pub use checker::{CallOutcome, Checker, Disposition, Violation, ViolationKind};
+
+const QUEUE: &str = "12345";
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// A block of agents logged in from `start` to `end` (offsets into the day).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shift {
+    pub start: Duration,
+    pub end: Duration,
+    /// Share of the agents on this shift (shares are normalised).
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    pub seed: u64,
+    /// Expected number of calls over the day (the Poisson draw varies around it).
+    pub calls: u32,
+    pub agents: u32,
+    /// Relative arrival rate at each hour 0..24, linearly interpolated.
+    pub hourly_curve: [f64; 24],
+    /// Exact arrival offsets instead of the curve (hand-checkable scenarios).
+    pub arrivals: Option<Vec<Duration>>,
+    pub ring_timeout: Duration,
+    pub wrap_up: Duration,
+    pub talk_mean: Duration,
+    /// Lognormal shape of talk time; 0 gives exactly `talk_mean`.
+    pub talk_sigma: f64,
+    /// Mean of the exponential patience; `None`: callers never give up.
+    pub patience_mean: Option<Duration>,
+    pub ring_delay_min: Duration,
+    pub ring_delay_max: Duration,
+    pub no_answer_p: f64,
+    pub reject_p: f64,
+    /// Answers that arrive just after the ring timeout withdraw (they crossed on the wire).
+    pub late_answer_p: f64,
+    /// Agents who end wrap-up early through the API.
+    pub early_wrap_end_p: f64,
+    pub breaks_per_shift: u32,
+    pub break_len: Duration,
+    pub shifts: Vec<Shift>,
+    /// Share of callers with the high priority (e.g. the 12349 elderly line merged into the queue).
+    pub priority_share: f64,
+    /// Keep every offer in the report (for small scenarios).
+    pub record_offers: bool,
+    /// Period of the stuck-agent audit.
+    pub audit_every: Duration,
+}
+
+const fn h(x: u64) -> Duration {
+    Duration::from_secs(x * 3600)
+}
+
+impl SimConfig {
+    /// Shenzhen-sized: 60,000 calls, 700 agents on four overlapping shifts.
+    pub fn shenzhen() -> Self {
+        SimConfig {
+            seed: 12345,
+            calls: 60_000,
+            agents: 700,
+            // Quiet nights; peaks 9–11 and 14–17 (typical 12345 traffic).
+            hourly_curve: [
+                1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.0, 2.5, 5.0, 7.5, 8.0, 7.0, 4.5, 5.0, 7.0, 7.5,
+                7.0, 5.0, 3.5, 3.0, 2.5, 2.0, 1.5, 1.2,
+            ],
+            arrivals: None,
+            ring_timeout: Duration::from_secs(15),
+            wrap_up: Duration::from_secs(10),
+            talk_mean: Duration::from_secs(180),
+            talk_sigma: 0.6,
+            patience_mean: Some(Duration::from_secs(60)),
+            ring_delay_min: Duration::from_secs(2),
+            ring_delay_max: Duration::from_secs(8),
+            no_answer_p: 0.03,
+            reject_p: 0.01,
+            late_answer_p: 0.005,
+            early_wrap_end_p: 0.1,
+            breaks_per_shift: 2,
+            break_len: Duration::from_secs(15 * 60),
+            shifts: vec![
+                Shift {
+                    start: h(0),
+                    end: h(8),
+                    share: 0.08,
+                },
+                Shift {
+                    start: h(7),
+                    end: h(16),
+                    share: 0.52,
+                },
+                Shift {
+                    start: h(12),
+                    end: h(21),
+                    share: 0.32,
+                },
+                Shift {
+                    start: h(20),
+                    end: h(24),
+                    share: 0.08,
+                },
+            ],
+            priority_share: 0.05,
+            record_offers: false,
+            audit_every: Duration::from_secs(60),
+        }
+    }
+
+    /// A small city: 10,000 calls, 60 agents staffed all day.
+    pub fn small_city() -> Self {
+        SimConfig {
+            calls: 10_000,
+            agents: 60,
+            // Flatter than a metropolis: fewer agents cannot follow a sharp peak.
+            hourly_curve: [
+                1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.0, 2.5, 4.0, 5.0, 5.2, 5.0, 4.0, 4.2, 5.0, 5.2,
+                5.0, 4.2, 3.5, 3.0, 2.5, 2.0, 1.5, 1.2,
+            ],
+            shifts: vec![Shift {
+                start: h(0),
+                end: h(24),
+                share: 1.0,
+            }],
+            ..Self::shenzhen()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfferRecord {
+    pub at: Duration,
+    pub call: CallRef,
+    pub agent: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SimReport {
+    pub offered: u64,
+    pub answered: u64,
+    pub abandoned: u64,
+    pub abandoned_within_5s: u64,
+    pub answered_within_15s: u64,
+    /// Offers the ACD made to agents (including ones that rang out or were rejected).
+    pub agent_offers: u64,
+    pub no_answers: u64,
+    pub rejects: u64,
+    pub late_answers: u64,
+    pub breaks: u64,
+    pub average_speed_of_answer: Duration,
+    pub max_wait: Duration,
+    /// Virtual time from the start of the day to the end of draining.
+    pub virtual_time: Duration,
+    pub events: u64,
+    pub violations: Vec<Violation>,
+    pub wall_time: Duration,
+    pub offers: Vec<OfferRecord>,
+}
+
+impl SimReport {
+    fn ratio(&self, n: u64) -> f64 {
+        if self.offered == 0 {
+            0.0
+        } else {
+            n as f64 * 100.0 / self.offered as f64
+        }
+    }
+    /// SL-15 in percent: answered within 15 s / offered.
+    pub fn sl15(&self) -> f64 {
+        self.ratio(self.answered_within_15s)
+    }
+    /// 接通率 in percent: answered / offered.
+    pub fn answer_rate(&self) -> f64 {
+        self.ratio(self.answered)
+    }
+    pub fn abandon_rate(&self) -> f64 {
+        self.ratio(self.abandoned)
+    }
+}
+
+impl fmt::Display for SimReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "呼入 (offered): {}   接通 (answered): {}   放弃 (abandoned): {} (5 秒内 within 5 s: {})",
+            self.offered, self.answered, self.abandoned, self.abandoned_within_5s
+        )?;
+        writeln!(
+            f,
+            "接通率 (answer rate): {:.1} %   15 秒服务水平 (SL-15): {:.1} %   放弃率 (abandon rate): {:.1} %",
+            self.answer_rate(),
+            self.sl15(),
+            self.abandon_rate()
+        )?;
+        writeln!(
+            f,
+            "平均应答速度 (ASA): {:.1} s   最长等待 (max wait): {:.1} s",
+            self.average_speed_of_answer.as_secs_f64(),
+            self.max_wait.as_secs_f64()
+        )?;
+        writeln!(
+            f,
+            "坐席振铃 (agent offers): {}   未接 (no answer): {}   拒接 (rejected): {}   迟接 (late answers): {}   小休 (breaks): {}",
+            self.agent_offers, self.no_answers, self.rejects, self.late_answers, self.breaks
+        )?;
+        writeln!(f, "违规 (invariant violations): {}", self.violations.len())?;
+        for v in self.violations.iter().take(20) {
+            writeln!(f, "  {v}")?;
+        }
+        write!(
+            f,
+            "耗时 (simulation took): {:.3} s wall for {:.1} h virtual, {} events",
+            self.wall_time.as_secs_f64(),
+            self.virtual_time.as_secs_f64() / 3600.0,
+            self.events
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    ShiftStart(usize),
+    ShiftEnd(usize),
+    BreakStart(usize),
+    BreakEnd(usize),
+    Arrival(CallRef),
+    Patience(CallRef),
+    /// The agent's phone answers; `late` answers are sent even after a withdraw (they crossed it).
+    Answer {
+        call: CallRef,
+        agent: usize,
+        leg: u64,
+        late: bool,
+    },
+    Reject {
+        call: CallRef,
+        agent: usize,
+        leg: u64,
+    },
+    TalkEnd(usize),
+    EndWrapUp(usize),
+    Audit,
+}
+
+struct Scheduled {
+    at: Instant,
+    seq: u64,
+    ev: Event,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Scheduled {
+    // Reversed: BinaryHeap is a max-heap, we want the earliest (then first scheduled) on top.
+    fn cmp(&self, o: &Self) -> Ordering {
+        (o.at, o.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+struct Sim {
+    cfg: SimConfig,
+    base: Instant,
+    now: Instant,
+    rng: StdRng,
+    acd: Acd,
+    checker: Checker,
+    heap: BinaryHeap<Scheduled>,
+    seq: u64,
+    ids: Vec<String>,
+    /// The ringing leg the switch holds per agent.
+    leg: Vec<Option<(CallRef, u64)>>,
+    next_leg: u64,
+    on_shift: Vec<bool>,
+    /// Logged out while busy: unregister once the current offer or call is over.
+    pending_unregister: Vec<bool>,
+    priority: HashMap<CallRef, i32>,
+    report: SimReport,
+}
+
+/// Runs the scenario to the end of the day and drains it.
+pub fn run(cfg: SimConfig) -> SimReport {
+    let wall = Instant::now();
+    let mut sim = Sim::new(cfg);
+    sim.schedule_day();
+    sim.run_loop();
+    let mut report = sim.finish();
+    report.wall_time = wall.elapsed();
+    report
+}
+
+impl Sim {
+    fn new(cfg: SimConfig) -> Self {
+        let ids: Vec<String> = (0..cfg.agents).map(|i| format!("a{i:04}")).collect();
+        let acd = Acd::new(AcdConfig {
+            queues: vec![QueueConfig {
+                name: QUEUE.into(),
+                ring_timeout: cfg.ring_timeout,
+                wrap_up: cfg.wrap_up,
+            }],
+            agents: ids
+                .iter()
+                .map(|id| AgentConfig {
+                    id: id.clone(),
+                    name: id.clone(),
+                    queues: vec![QUEUE.into()],
+                    initial_status: AgentStatus::LoggedOut,
+                })
+                .collect(),
+        });
+        let base = Instant::now();
+        let n = ids.len();
+        Sim {
+            rng: StdRng::seed_from_u64(cfg.seed),
+            checker: Checker::new(base, &ids, cfg.ring_timeout, cfg.wrap_up),
+            cfg,
+            base,
+            now: base,
+            acd,
+            heap: BinaryHeap::new(),
+            seq: 0,
+            ids,
+            leg: vec![None; n],
+            next_leg: 0,
+            on_shift: vec![false; n],
+            pending_unregister: vec![false; n],
+            priority: HashMap::new(),
+            report: SimReport::default(),
+        }
+    }
+
+    fn at(&mut self, at: Instant, ev: Event) {
+        self.seq += 1;
+        self.heap.push(Scheduled {
+            at,
+            seq: self.seq,
+            ev,
+        });
+    }
+
+    fn after(&mut self, d: Duration, ev: Event) {
+        self.at(self.now + d, ev);
+    }
+
+    fn uniform(&mut self, lo: Duration, hi: Duration) -> Duration {
+        if hi <= lo {
+            return lo;
+        }
+        Duration::from_secs_f64(self.rng.gen_range(lo.as_secs_f64()..hi.as_secs_f64()))
+    }
+
+    fn exp(&mut self, mean: Duration) -> Duration {
+        let u: f64 = self.rng.gen_range(f64::MIN_POSITIVE..1.0);
+        Duration::from_secs_f64(-u.ln() * mean.as_secs_f64())
+    }
+
+    fn talk_time(&mut self) -> Duration {
+        let mean = self.cfg.talk_mean.as_secs_f64();
+        let s = self.cfg.talk_sigma;
+        if s <= 0.0 {
+            return self.cfg.talk_mean;
+        }
+        // Box–Muller normal, then lognormal with the requested mean.
+        let u1: f64 = self.rng.gen_range(f64::MIN_POSITIVE..1.0);
+        let u2: f64 = self.rng.gen();
+        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        let mu = mean.ln() - s * s / 2.0;
+        Duration::from_secs_f64((mu + s * z).exp().clamp(5.0, 7200.0))
+    }
+
+    fn rate_weight(&self, t: f64) -> f64 {
+        let c = &self.cfg.hourly_curve;
+        let hour = (t / 3600.0).clamp(0.0, 23.999_999);
+        let i = hour.floor() as usize;
+        let frac = hour - i as f64;
+        c[i] * (1.0 - frac) + c[(i + 1) % 24] * frac
+    }
+
+    fn schedule_day(&mut self) {
+        let base = self.base;
+        // Agents: shift by share, breaks spread over the shift.
+        let total: f64 = self.cfg.shifts.iter().map(|s| s.share.max(0.0)).sum();
+        let n = self.ids.len();
+        let mut assigned = 0usize;
+        let shifts = self.cfg.shifts.clone();
+        for (k, s) in shifts.iter().enumerate() {
+            let count = if k + 1 == shifts.len() {
+                n - assigned
+            } else if total > 0.0 {
+                ((s.share.max(0.0) / total) * n as f64).round() as usize
+            } else {
+                0
+            }
+            .min(n - assigned);
+            for a in assigned..assigned + count {
+                self.at(base + s.start, Event::ShiftStart(a));
+                self.at(base + s.end, Event::ShiftEnd(a));
+                let len = s.end.saturating_sub(s.start);
+                for b in 0..self.cfg.breaks_per_shift {
+                    // One break per equal slice of the shift, away from its edges.
+                    let slice = len / (self.cfg.breaks_per_shift + 1);
+                    let centre = s.start + slice * (b + 1);
+                    let jitter = self.uniform(Duration::ZERO, slice / 2);
+                    let at = centre.saturating_sub(slice / 4) + jitter;
+                    self.at(base + at, Event::BreakStart(a));
+                }
+            }
+            assigned += count;
+        }
+        // Calls.
+        let arrivals = match self.cfg.arrivals.clone() {
+            Some(a) => a,
+            None => self.thinning(),
+        };
+        for (i, t) in arrivals.into_iter().enumerate() {
+            self.at(base + t, Event::Arrival(i as CallRef + 1));
+        }
+        let mut t = self.cfg.audit_every;
+        while !self.cfg.audit_every.is_zero() && t <= DAY {
+            self.at(base + t, Event::Audit);
+            t += self.cfg.audit_every;
+        }
+    }
+
+    /// Non-homogeneous Poisson arrivals by thinning (Lewis–Shedler).
+    fn thinning(&mut self) -> Vec<Duration> {
+        let c = self.cfg.hourly_curve;
+        // Integral of the piecewise-linear curve over the day, in weight·hours.
+        let area: f64 = (0..24).map(|i| (c[i] + c[(i + 1) % 24]) / 2.0).sum();
+        let max = c.iter().cloned().fold(0.0, f64::max);
+        if area <= 0.0 || max <= 0.0 {
+            return Vec::new();
+        }
+        let per_weight_sec = self.cfg.calls as f64 / (area * 3600.0);
+        let lambda_max = max * per_weight_sec;
+        let mut out = Vec::new();
+        let mut t = 0.0;
+        loop {
+            let u: f64 = self.rng.gen_range(f64::MIN_POSITIVE..1.0);
+            t += -u.ln() / lambda_max;
+            if t >= DAY.as_secs_f64() {
+                break;
+            }
+            if self.rng.gen::<f64>() * lambda_max <= self.rate_weight(t) * per_weight_sec {
+                out.push(Duration::from_secs_f64(t));
+            }
+        }
+        out
+    }
+
+    fn run_loop(&mut self) {
+        loop {
+            let next_ev = self.heap.peek().map(|s| s.at);
+            let next_to = self.acd.poll_timeout().map(|t| t.max(self.now));
+            match (next_ev, next_to) {
+                (None, None) => break,
+                (e, Some(t)) if e.is_none_or(|e| t <= e) => {
+                    self.now = t;
+                    self.acd.handle_timeout(t);
+                    self.drain(None);
+                }
+                _ => {
+                    let Some(s) = self.heap.pop() else { break };
+                    self.now = s.at;
+                    self.report.events += 1;
+                    self.event(s.ev);
+                }
+            }
+        }
+    }
+
+    fn input(&mut self, input: AcdInput) {
+        let shown = format!("{input:?}");
+        if let Err(e) = self.acd.handle(self.now, input) {
+            self.checker
+                .record(self.now, ViolationKind::AcdError, format!("{shown}: {e}"));
+        }
+    }
+
+    fn event(&mut self, ev: Event) {
+        match ev {
+            Event::ShiftStart(a) => {
+                self.on_shift[a] = true;
+                self.pending_unregister[a] = false;
+                self.checker.set_registered(a, true);
+                self.input(AcdInput::Registered {
+                    agent: self.ids[a].clone(),
+                    registered: true,
+                });
+                self.drain(None);
+                self.set_status(a, AgentStatus::Available, None);
+            }
+            Event::ShiftEnd(a) => {
+                self.on_shift[a] = false;
+                self.set_status(a, AgentStatus::LoggedOut, None);
+                self.pending_unregister[a] = true;
+                self.maybe_unregister(a);
+            }
+            Event::BreakStart(a) => {
+                if self.on_shift[a] && self.checker.agent_status(a) == Some(AgentStatus::Available)
+                {
+                    self.report.breaks += 1;
+                    // Breaks may start mid-call: the ACD keeps the call, it only stops new offers.
+                    self.set_status(a, AgentStatus::Break, Some("rest".into()));
+                    let d = self.cfg.break_len;
+                    self.after(d, Event::BreakEnd(a));
+                }
+            }
+            Event::BreakEnd(a) => {
+                if self.on_shift[a] && self.checker.agent_status(a) == Some(AgentStatus::Break) {
+                    self.set_status(a, AgentStatus::Available, None);
+                }
+            }
+            Event::Arrival(call) => {
+                let priority = if self.rng.gen::<f64>() < self.cfg.priority_share {
+                    10
+                } else {
+                    0
+                };
+                self.priority.insert(call, priority);
+                self.report.offered += 1;
+                self.checker.call_arrived(self.now, call, QUEUE, priority);
+                if let Some(mean) = self.cfg.patience_mean {
+                    let p = self.exp(mean);
+                    self.after(p, Event::Patience(call));
+                }
+                self.input(AcdInput::Enqueue {
+                    call,
+                    queue: QUEUE.into(),
+                    priority,
+                });
+                self.drain(None);
+            }
+            Event::Patience(call) => {
+                if self.checker.call_pending(call) {
+                    self.checker.call_abandoned(self.now, call);
+                    self.input(AcdInput::Abandon { call });
+                    self.drain(None);
+                }
+            }
+            Event::Answer {
+                call,
+                agent,
+                leg,
+                late,
+            } => {
+                let live = self.leg[agent] == Some((call, leg));
+                if !live && !late {
+                    return; // The ringing was stopped before the phone picked up.
+                }
+                if live {
+                    self.leg[agent] = None;
+                }
+                self.input(AcdInput::Answered {
+                    call,
+                    agent: self.ids[agent].clone(),
+                });
+                let refused = self.drain(Some((call, agent)));
+                let accepted = !refused;
+                self.checker.on_answered(self.now, call, agent, accepted);
+                if accepted {
+                    if live {
+                        let talk = self.talk_time();
+                        self.after(talk, Event::TalkEnd(agent));
+                    } else {
+                        // The ACD wrongly took it: hang up at once so the run can continue.
+                        self.input(AcdInput::CallEnded {
+                            agent: self.ids[agent].clone(),
+                        });
+                        self.drain(None);
+                    }
+                } else {
+                    self.maybe_unregister(agent);
+                }
+            }
+            Event::Reject { call, agent, leg } => {
+                if self.leg[agent] == Some((call, leg)) {
+                    self.leg[agent] = None;
+                    self.report.rejects += 1;
+                    self.checker.on_offer_failed(call, agent);
+                    self.input(AcdInput::OfferFailed {
+                        call,
+                        agent: self.ids[agent].clone(),
+                        reason: FailReason::Rejected,
+                    });
+                    self.drain(None);
+                    self.maybe_unregister(agent);
+                }
+            }
+            Event::TalkEnd(agent) => {
+                self.checker.on_call_ended(self.now, agent);
+                self.input(AcdInput::CallEnded {
+                    agent: self.ids[agent].clone(),
+                });
+                self.drain(None);
+                if self.rng.gen::<f64>() < self.cfg.early_wrap_end_p {
+                    let d = self.cfg.wrap_up / 3;
+                    self.after(d, Event::EndWrapUp(agent));
+                }
+                self.maybe_unregister(agent);
+            }
+            Event::EndWrapUp(agent) => {
+                if self.checker.in_wrap_up(self.now, agent) {
+                    self.checker.on_wrap_up_ended(agent);
+                    self.input(AcdInput::EndWrapUp {
+                        agent: self.ids[agent].clone(),
+                    });
+                    self.drain(None);
+                }
+            }
+            Event::Audit => {
+                let views = self.acd.agents();
+                self.checker.audit(self.now, &views);
+            }
+        }
+    }
+
+    fn set_status(&mut self, a: usize, status: AgentStatus, reason: Option<String>) {
+        self.checker.set_status(a, status);
+        self.input(AcdInput::SetStatus {
+            agent: self.ids[a].clone(),
+            status,
+            reason,
+        });
+        self.drain(None);
+    }
+
+    /// A logged-out agent's phone unregisters once nothing rings or talks on it.
+    fn maybe_unregister(&mut self, a: usize) {
+        if self.pending_unregister[a] && !self.checker.agent_busy(a) && self.leg[a].is_none() {
+            self.pending_unregister[a] = false;
+            self.checker.set_registered(a, false);
+            self.input(AcdInput::Registered {
+                agent: self.ids[a].clone(),
+                registered: false,
+            });
+            self.drain(None);
+        }
+    }
+
+    /// Carries out the ACD's decisions. `stale` is an answer just sent: a withdraw for it is the ACD refusing it,
+    /// not a stop-ringing. Returns whether that refusal came.
+    fn drain(&mut self, stale: Option<(CallRef, usize)>) -> bool {
+        let mut refused = false;
+        let mut unregister = Vec::new();
+        while let Some(out) = self.acd.poll_output() {
+            match out {
+                AcdOutput::Offer { call, agent, .. } => {
+                    self.report.agent_offers += 1;
+                    self.checker.on_offer(self.now, call, &agent);
+                    let Some(idx) = self.checker.agent_index(&agent) else {
+                        continue;
+                    };
+                    if self.cfg.record_offers {
+                        self.report.offers.push(OfferRecord {
+                            at: self.now.saturating_duration_since(self.base),
+                            call,
+                            agent: idx,
+                        });
+                    }
+                    self.ring(call, idx);
+                }
+                AcdOutput::Withdraw { call, agent } => {
+                    let Some(idx) = self.checker.agent_index(&agent) else {
+                        self.checker.on_withdraw(self.now, call, &agent);
+                        continue;
+                    };
+                    if stale == Some((call, idx)) && !refused && !self.checker.is_ringing(idx, call)
+                    {
+                        refused = true;
+                        continue;
+                    }
+                    if stale == Some((call, idx)) && !refused && self.checker.is_ringing(idx, call)
+                    {
+                        // A withdraw answering a live answer: the checker reports the refusal.
+                        refused = true;
+                        continue;
+                    }
+                    if self.checker.is_ringing(idx, call)
+                        && self.checker.call_pending(call)
+                        && self.leg[idx].is_some_and(|(c, _)| c == call)
+                    {
+                        self.report.no_answers += 1;
+                    }
+                    self.checker.on_withdraw(self.now, call, &agent);
+                    if self.leg[idx].is_some_and(|(c, _)| c == call) {
+                        self.leg[idx] = None;
+                    }
+                    unregister.push(idx);
+                }
+                AcdOutput::AgentChanged(_) => {}
+            }
+        }
+        for idx in unregister {
+            self.maybe_unregister(idx);
+        }
+        refused
+    }
+
+    /// The switch rings the agent's phone and decides how the agent will react.
+    fn ring(&mut self, call: CallRef, agent: usize) {
+        self.next_leg += 1;
+        let leg = self.next_leg;
+        self.leg[agent] = Some((call, leg));
+        let r: f64 = self.rng.gen();
+        let c = &self.cfg;
+        let (reject_p, no_answer_p, late_p) = (c.reject_p, c.no_answer_p, c.late_answer_p);
+        if r < reject_p {
+            let d = self.uniform(Duration::from_secs(1), Duration::from_secs(3));
+            self.after(d, Event::Reject { call, agent, leg });
+        } else if r < reject_p + no_answer_p {
+            // Nobody picks up: the ACD's ring timeout withdraws it.
+        } else if r < reject_p + no_answer_p + late_p && !self.cfg.ring_timeout.is_zero() {
+            self.report.late_answers += 1;
+            // Within the ACD's retry delay, so the same offer cannot have been made again meanwhile.
+            let d = self.cfg.ring_timeout
+                + self.uniform(Duration::from_millis(100), Duration::from_millis(1500));
+            self.after(
+                d,
+                Event::Answer {
+                    call,
+                    agent,
+                    leg,
+                    late: true,
+                },
+            );
+        } else {
+            let (lo, hi) = (self.cfg.ring_delay_min, self.cfg.ring_delay_max);
+            let d = self.uniform(lo, hi);
+            self.after(
+                d,
+                Event::Answer {
+                    call,
+                    agent,
+                    leg,
+                    late: false,
+                },
+            );
+        }
+    }
+
+    fn finish(mut self) -> SimReport {
+        let views = self.acd.agents();
+        let acd = &self.acd;
+        self.checker
+            .finish(self.now, |c| acd.contains_call(c), &views);
+        let mut r = std::mem::take(&mut self.report);
+        let mut wait_sum = Duration::ZERO;
+        for o in self.checker.outcomes() {
+            r.max_wait = r.max_wait.max(o.wait);
+            match o.disposition {
+                Some(Disposition::Answered) => {
+                    r.answered += 1;
+                    wait_sum += o.wait;
+                    if o.wait <= Duration::from_secs(15) {
+                        r.answered_within_15s += 1;
+                    }
+                }
+                Some(Disposition::Abandoned) => {
+                    r.abandoned += 1;
+                    if o.wait <= Duration::from_secs(5) {
+                        r.abandoned_within_5s += 1;
+                    }
+                }
+                None => {}
+            }
+        }
+        if r.answered > 0 {
+            r.average_speed_of_answer = wait_sum / r.answered as u32;
+        }
+        r.virtual_time = self.now.saturating_duration_since(self.base);
+        r.violations = self.checker.into_violations();
+        r
+    }
+}
