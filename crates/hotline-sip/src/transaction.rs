@@ -911,45 +911,37 @@ fn ack_key(req: &Request) -> Option<AckKey> {
     Some((req.call_id()?.to_string(), n, tag))
 }
 
-/// ACK for a non-2xx final response (§17.1.1.3).
+/// ACK for a non-2xx final response (§17.1.1.3): like the INVITE, but with the response's To (its tag).
 pub fn build_ack(invite: &Request, resp: &Response) -> Request {
-    let mut ack = Request::new(Method::Ack, invite.uri.clone());
-    if let Some(v) = invite.headers.get_all("Via").next() {
-        ack.headers.push("Via", v);
-    }
-    for r in invite.headers.get_all("Route") {
-        ack.headers.push("Route", r);
-    }
-    copy(&mut ack, invite, "From");
-    match resp.headers.get("To") {
-        Some(to) => ack.headers.push("To", to),
-        None => copy(&mut ack, invite, "To"),
-    }
-    copy(&mut ack, invite, "Call-ID");
-    if let Some((n, _)) = invite.cseq() {
-        ack.headers.push("CSeq", format!("{n} ACK"));
-    }
-    ack.headers.push("Max-Forwards", "70");
-    ack
+    same_transaction(invite, Method::Ack, resp.headers.get("To"))
 }
 
 /// CANCEL for a pending INVITE (§9.1): same Request-URI, top Via, From, To, Call-ID, CSeq number.
 pub fn build_cancel(invite: &Request) -> Request {
-    let mut c = Request::new(Method::Cancel, invite.uri.clone());
+    same_transaction(invite, Method::Cancel, None)
+}
+
+/// A request that belongs to the INVITE's client transaction: its Request-URI, top Via (so the branch
+/// matches), Route set, From, Call-ID and CSeq number, with `method`; To from `to` or the INVITE.
+fn same_transaction(invite: &Request, method: Method, to: Option<&str>) -> Request {
+    let mut req = Request::new(method.clone(), invite.uri.clone());
     if let Some(v) = invite.headers.get_all("Via").next() {
-        c.headers.push("Via", v);
+        req.headers.push("Via", v);
     }
     for r in invite.headers.get_all("Route") {
-        c.headers.push("Route", r);
+        req.headers.push("Route", r);
     }
-    copy(&mut c, invite, "From");
-    copy(&mut c, invite, "To");
-    copy(&mut c, invite, "Call-ID");
+    copy(&mut req, invite, "From");
+    match to {
+        Some(to) => req.headers.push("To", to),
+        None => copy(&mut req, invite, "To"),
+    }
+    copy(&mut req, invite, "Call-ID");
     if let Some((n, _)) = invite.cseq() {
-        c.headers.push("CSeq", format!("{n} CANCEL"));
+        req.headers.push("CSeq", format!("{n} {method}"));
     }
-    c.headers.push("Max-Forwards", "70");
-    c
+    req.headers.push("Max-Forwards", "70");
+    req
 }
 
 fn copy(dst: &mut Request, src: &Request, name: &str) {
