@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+mod strategy;
+pub use strategy::{Strategy, UnknownStrategy};
+
 /// Opaque call id chosen by the switch.
 pub type CallRef = u64;
 
