@@ -192,6 +192,20 @@ impl Registrar {
         gone
     }
 
+    /// Drops one binding (the phone stopped answering keep-alives); true when `user` lost its last binding.
+    pub fn remove(&mut self, user: &str, contact: &SipUri) -> bool {
+        let Some(list) = self.bindings.get_mut(user) else {
+            return false;
+        };
+        let before = list.len();
+        list.retain(|b| !same_contact(&b.contact, contact));
+        if list.is_empty() {
+            self.bindings.remove(user);
+            return before > 0;
+        }
+        false
+    }
+
     /// When the next binding expires.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.bindings.values().flatten().map(|b| b.expires_at).min()
@@ -271,6 +285,33 @@ mod tests {
             vec!["1001".to_string()]
         );
         assert!(reg.lookup("1001").is_empty());
+    }
+
+    #[test]
+    fn remove_one_binding_reports_the_last() {
+        let mut reg = Registrar::with_config(RegistrarConfig::default());
+        let now = Instant::now();
+        for (contact, cseq) in [
+            ("<sip:1001@10.0.0.5:5062>", 1),
+            ("<sip:1001@10.0.0.6:5062>", 2),
+        ] {
+            let r = reg.handle_register(
+                now,
+                &register(contact, Some(120), cseq),
+                src(),
+                Transport::Udp,
+                "1001",
+            );
+            assert_eq!(r.status, 200);
+        }
+        let first: SipUri = "sip:1001@10.0.0.5:5062".parse().unwrap();
+        let second: SipUri = "sip:1001@10.0.0.6:5062".parse().unwrap();
+        assert!(!reg.remove("1001", &first), "one binding is left");
+        assert_eq!(reg.lookup("1001").len(), 1);
+        assert!(!reg.remove("1002", &first), "unknown user");
+        assert!(reg.remove("1001", &second), "the last one went");
+        assert!(reg.lookup("1001").is_empty());
+        assert!(!reg.remove("1001", &second), "already gone");
     }
 
     #[test]

@@ -15,7 +15,6 @@ use hotline_media::engine::{LegId, MediaEvent, MediaEventKind, MediaHandle};
 use hotline_media::sdp::{self, Direction, Negotiated, Sdp};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::msg::{Method, Request, Response, SipMessage};
-use hotline_sip::registrar::Binding;
 use hotline_sip::transaction::{build_cancel, ServerTxnId};
 use hotline_sip::util::new_tag;
 use hotline_sip::Transport;
@@ -521,7 +520,7 @@ impl Call {
             }
         };
         let local = self.ctx.local_addr(binding.transport);
-        let dest = reach(&binding);
+        let dest = sipbuild::reach(&binding);
         let offer = sdp::build_offer(
             self.ctx.media_ip,
             leg.local_port,
@@ -830,19 +829,6 @@ impl Call {
 /// Where to send requests for a registered phone. The Contact when it names the address the REGISTER
 /// came from (no NAT in between); otherwise the REGISTER's source, the only address known to reach a
 /// phone behind NAT (and the live connection for TCP). We do no DNS, so a hostname Contact also uses it.
-fn reach(binding: &Binding) -> SocketAddr {
-    if binding.transport == Transport::Tcp {
-        return binding.source;
-    }
-    let contact_ip: Option<std::net::IpAddr> = binding.contact.host_unbracketed().parse().ok();
-    match contact_ip {
-        Some(ip) if ip == binding.source.ip() => {
-            SocketAddr::new(ip, binding.contact.port.unwrap_or(5060))
-        }
-        _ => binding.source,
-    }
-}
-
 fn leg_withdrawn(agents: &HashMap<String, AgentLeg>, call_id: &str) -> bool {
     agents.get(call_id).map(|l| l.withdrawn).unwrap_or(true)
 }

@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use hotline_acd::AcdInput;
 use hotline_sip::auth::{AuthOutcome, DigestAuth};
-use hotline_sip::msg::{Method, Request, Response};
+use hotline_sip::msg::{Method, Request, Response, SipUri};
 use hotline_sip::registrar::Registrar;
 use hotline_sip::transaction::{ClientTxnId, ServerTxnId, TransactionLayer, TxnEvent};
 use hotline_sip::Transport;
@@ -19,6 +19,7 @@ use tracing::{debug, info};
 use crate::call::{spawn_citizen_call, NewCall};
 use crate::feature::{spawn_feature_call, FeatureCall};
 use crate::messages::{AcdCmd, CallInput, SipCmd};
+use crate::sipbuild;
 use crate::transport::{Inbound, Transports};
 use crate::Ctx;
 
@@ -39,6 +40,9 @@ pub struct SipActor {
     clients: HashMap<ClientTxnId, PendingClient>,
     draining: bool,
     next_call_ref: u64,
+    /// Keep-alive OPTIONS in flight: which user's binding each one probes.
+    keepalives: HashMap<ClientTxnId, (String, SipUri)>,
+    next_keepalive: Option<Instant>,
 }
 
 fn unix_now() -> u64 {
@@ -66,6 +70,8 @@ impl SipActor {
             clients: HashMap::new(),
             draining: false,
             next_call_ref: 1,
+            keepalives: HashMap::new(),
+            next_keepalive: None,
         }
     }
 
@@ -74,11 +80,18 @@ impl SipActor {
         mut inbound: mpsc::Receiver<Inbound>,
         mut cmds: mpsc::UnboundedReceiver<SipCmd>,
     ) {
+        if let Some(every) = self.ctx.config.sip.options_keepalive() {
+            self.next_keepalive = Some(Instant::now() + every);
+        }
         loop {
-            let deadline = [self.layer.poll_timeout(), self.registrar.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
+            let deadline = [
+                self.layer.poll_timeout(),
+                self.registrar.poll_timeout(),
+                self.next_keepalive,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d.into()).await,
@@ -101,6 +114,9 @@ impl SipActor {
                         info!(agent = %user, "registration expired");
                         self.acd(AcdInput::Registered { agent: user, registered: false });
                     }
+                    if self.next_keepalive.is_some_and(|t| t <= now) {
+                        self.send_keepalives(now);
+                    }
                 }
             }
             self.drain_layer();
@@ -121,6 +137,54 @@ impl SipActor {
             if !progressed {
                 break;
             }
+        }
+    }
+
+    /// Probes every registered phone with OPTIONS. Any final answer (even 404 or 501) proves the phone is
+    /// there; a transaction timeout or transport error removes that binding, so an agent whose phone vanished
+    /// is no longer offered calls long before the registration would expire.
+    fn send_keepalives(&mut self, now: Instant) {
+        let Some(every) = self.ctx.config.sip.options_keepalive() else {
+            self.next_keepalive = None;
+            return;
+        };
+        self.next_keepalive = Some(now + every);
+        let users: Vec<String> = self.registrar.users().map(str::to_string).collect();
+        for user in users {
+            for binding in self.registrar.lookup(&user) {
+                // One probe per binding at a time: a slow phone is not flooded.
+                if self
+                    .keepalives
+                    .values()
+                    .any(|(u, c)| *u == user && *c == binding.contact)
+                {
+                    continue;
+                }
+                let local = self.ctx.local_addr(binding.transport);
+                let Ok(req) = sipbuild::keepalive_options(
+                    &binding,
+                    &user,
+                    &self.ctx.config.sip.domain,
+                    local,
+                ) else {
+                    continue;
+                };
+                let dest = sipbuild::reach(&binding);
+                let id = self.layer.send_request(now, req, dest, binding.transport);
+                self.keepalives
+                    .insert(id, (user.clone(), binding.contact.clone()));
+            }
+        }
+    }
+
+    /// A keep-alive OPTIONS got no answer: the phone is gone.
+    fn keepalive_failed(&mut self, user: String, contact: SipUri) {
+        info!(agent = %user, %contact, "phone stopped answering OPTIONS; binding removed");
+        if self.registrar.remove(&user, &contact) {
+            self.acd(AcdInput::Registered {
+                agent: user,
+                registered: false,
+            });
         }
     }
 
@@ -193,6 +257,12 @@ impl SipActor {
             }
             TxnEvent::Response { id, resp } => {
                 let final_response = resp.status >= 200;
+                if self.keepalives.contains_key(&id) {
+                    if final_response {
+                        self.keepalives.remove(&id);
+                    }
+                    return;
+                }
                 let call_id = match self.clients.get(&id) {
                     Some(p) => p.call_id.clone(),
                     None => resp.call_id().unwrap_or_default().to_string(),
@@ -203,6 +273,10 @@ impl SipActor {
                 self.route(&call_id, CallInput::Response { resp });
             }
             TxnEvent::Timeout { id } => {
+                if let Some((user, contact)) = self.keepalives.remove(&id) {
+                    self.keepalive_failed(user, contact);
+                    return;
+                }
                 if let Some(p) = self.clients.remove(&id) {
                     let call_id = p.call_id.clone();
                     self.route(

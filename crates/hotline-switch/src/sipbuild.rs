@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use hotline_sip::msg::{Method, Request, Response};
+use hotline_sip::registrar::Binding;
 use hotline_sip::util::{new_branch, new_call_id, new_tag};
 use hotline_sip::Transport;
 
@@ -65,6 +66,56 @@ pub struct AgentInvite {
     pub call_id: String,
 }
 
+/// Where requests to a registered phone go: its Contact when it registered from that very address (no NAT
+/// in between), otherwise the address the REGISTER came from; over TCP always the connection's source.
+pub fn reach(binding: &Binding) -> SocketAddr {
+    if binding.transport == Transport::Tcp {
+        return binding.source;
+    }
+    let contact_ip: Option<std::net::IpAddr> = binding.contact.host_unbracketed().parse().ok();
+    match contact_ip {
+        Some(ip) if ip == binding.source.ip() => {
+            SocketAddr::new(ip, binding.contact.port.unwrap_or(5060))
+        }
+        _ => binding.source,
+    }
+}
+
+/// Who an out-of-dialog request is from and to, and where it goes.
+pub struct OutOfDialog<'a> {
+    pub target: &'a str,
+    pub from_user: &'a str,
+    pub to_user: &'a str,
+    pub domain: &'a str,
+    pub local: SocketAddr,
+    pub transport: Transport,
+}
+
+/// A new out-of-dialog request with a fresh Call-ID, From tag and branch.
+pub fn out_of_dialog(
+    method: Method,
+    p: &OutOfDialog<'_>,
+) -> Result<(Request, String), hotline_sip::msg::ParseError> {
+    let uri = p.target.parse()?;
+    let call_id = new_call_id(Some(&p.local.ip().to_string()));
+    let mut req = Request::new(method.clone(), uri);
+    req.headers.push("Via", via(p.local, p.transport));
+    req.headers.push("Max-Forwards", "70");
+    let (from_user, domain) = (p.from_user, p.domain);
+    req.headers.push(
+        "From",
+        format!(
+            "\"{from_user}\" <sip:{from_user}@{domain}>;tag={}",
+            new_tag()
+        ),
+    );
+    req.headers
+        .push("To", format!("<sip:{}@{}>", p.to_user, p.domain));
+    req.headers.push("Call-ID", &call_id);
+    req.headers.push("CSeq", format!("1 {}", method.as_str()));
+    Ok((req, call_id))
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn agent_invite(
     target: &str,
@@ -76,27 +127,46 @@ pub fn agent_invite(
     line_number: &str,
     sdp: &str,
 ) -> Result<AgentInvite, hotline_sip::msg::ParseError> {
-    let uri = target.parse()?;
-    let call_id = new_call_id(Some(&local.ip().to_string()));
-    let mut req = Request::new(Method::Invite, uri);
-    req.headers.push("Via", via(local, transport));
-    req.headers.push("Max-Forwards", "70");
-    req.headers.push(
-        "From",
-        format!(
-            "\"{caller_number}\" <sip:{caller_number}@{domain}>;tag={}",
-            new_tag()
-        ),
-    );
-    req.headers.push("To", format!("<sip:{agent}@{domain}>"));
-    req.headers.push("Call-ID", &call_id);
-    req.headers.push("CSeq", "1 INVITE");
+    let (mut req, call_id) = out_of_dialog(
+        Method::Invite,
+        &OutOfDialog {
+            target,
+            from_user: caller_number,
+            to_user: agent,
+            domain,
+            local,
+            transport,
+        },
+    )?;
     req.headers
         .push("Contact", contact(line_number, local, transport));
     req.headers.push("Allow", SUPPORTED_METHODS);
     req.headers.push("Content-Type", "application/sdp");
     req.body = sdp.as_bytes().to_vec();
     Ok(AgentInvite { req, call_id })
+}
+
+/// The keep-alive OPTIONS sent to a registered phone (`sip.options_keepalive_secs`).
+pub fn keepalive_options(
+    binding: &Binding,
+    user: &str,
+    domain: &str,
+    local: SocketAddr,
+) -> Result<Request, hotline_sip::msg::ParseError> {
+    let target = binding.contact.to_string();
+    let (mut req, _) = out_of_dialog(
+        Method::Options,
+        &OutOfDialog {
+            target: &target,
+            from_user: "hotline",
+            to_user: user,
+            domain,
+            local,
+            transport: binding.transport,
+        },
+    )?;
+    req.headers.push("Accept", "application/sdp");
+    Ok(req)
 }
 
 #[cfg(test)]
