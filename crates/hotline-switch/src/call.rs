@@ -826,52 +826,6 @@ impl Call {
     }
 }
 
-/// Where to send requests for a registered phone. The Contact when it names the address the REGISTER
-/// came from (no NAT in between); otherwise the REGISTER's source, the only address known to reach a
-/// phone behind NAT (and the live connection for TCP). We do no DNS, so a hostname Contact also uses it.
 fn leg_withdrawn(agents: &HashMap<String, AgentLeg>, call_id: &str) -> bool {
     agents.get(call_id).map(|l| l.withdrawn).unwrap_or(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn binding(contact: &str, source: &str, transport: Transport) -> Binding {
-        Binding {
-            contact: contact.parse().expect("contact"),
-            source: source.parse().expect("source"),
-            transport,
-            expires_at: Instant::now(),
-            call_id: "c".into(),
-            cseq: 1,
-        }
-    }
-
-    #[test]
-    fn contact_used_when_it_names_the_source_ip() {
-        // SIPp and desk phones may register from one port and listen on another.
-        let b = binding("sip:1001@127.0.0.1:6002", "127.0.0.1:5202", Transport::Udp);
-        assert_eq!(reach(&b), "127.0.0.1:6002".parse().unwrap());
-        let b = binding("sip:1001@127.0.0.1", "127.0.0.1:5202", Transport::Udp);
-        assert_eq!(reach(&b), "127.0.0.1:5060".parse().unwrap());
-    }
-
-    #[test]
-    fn source_used_behind_nat_for_hostnames_and_tcp() {
-        let b = binding(
-            "sip:1001@192.168.1.20:5060",
-            "127.0.0.5:40000",
-            Transport::Udp,
-        );
-        assert_eq!(reach(&b), "127.0.0.5:40000".parse().unwrap());
-        let b = binding(
-            "sip:1001@phone.example.com",
-            "127.0.0.5:40000",
-            Transport::Udp,
-        );
-        assert_eq!(reach(&b), "127.0.0.5:40000".parse().unwrap());
-        let b = binding("sip:1001@127.0.0.1:6002", "127.0.0.1:41000", Transport::Tcp);
-        assert_eq!(reach(&b), "127.0.0.1:41000".parse().unwrap());
-    }
 }
