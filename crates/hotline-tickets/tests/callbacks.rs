@@ -221,7 +221,10 @@ async fn list_filters_and_pages(db: &TestDb) {
     let idsof = |p: &Page<Callback>| p.items.iter().map(|c| c.id).collect::<Vec<_>>();
 
     let all = list(CallbackFilter::default()).await;
-    assert_eq!((all.total, all.page, all.per_page), (7, 1, DEFAULT_PER_PAGE));
+    assert_eq!(
+        (all.total, all.page, all.per_page),
+        (7, 1, DEFAULT_PER_PAGE)
+    );
     assert_eq!(idsof(&all), newest_first);
 
     let p2 = list(CallbackFilter {
@@ -361,7 +364,11 @@ async fn update_sets_only_some_and_counts_attempts(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(u.status, CallbackStatus::Connected);
-    assert_eq!(u.agent_id.as_deref(), Some("1002"), "the last agent set wins");
+    assert_eq!(
+        u.agent_id.as_deref(),
+        Some("1002"),
+        "the last agent set wins"
+    );
     assert_eq!(u.last_result.as_deref(), Some("answered"));
     assert_eq!(u.attempts, 2);
     assert_eq!(s.get_callback(cb.id).await.unwrap(), Some(u.clone()));

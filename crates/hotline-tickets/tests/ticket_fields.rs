@@ -22,7 +22,10 @@ async fn new_fields_set_only_when_given(db: &TestDb) {
     let s = db.store().await;
     let at = t("2026-11-23T03:00:00Z");
     let tk = s.create_voice(new_ticket("1", at)).await.unwrap();
-    assert_eq!((tk.priority, tk.ivr_path.as_deref(), tk.wrap_up_secs), (None, None, None));
+    assert_eq!(
+        (tk.priority, tk.ivr_path.as_deref(), tk.wrap_up_secs),
+        (None, None, None)
+    );
 
     let u = s
         .update_call(
@@ -134,13 +137,17 @@ async fn first_migration_only(backend: &str) -> sqlx::migrate::Migrator {
     let mut m = sqlx::migrate::Migrator::new(migrations_dir(backend))
         .await
         .unwrap();
-    assert!(m.migrations.len() >= 2, "expected 0002 among the migrations");
+    assert!(
+        m.migrations.len() >= 2,
+        "expected 0002 among the migrations"
+    );
     m.migrations = Cow::Owned(m.migrations[..1].to_vec());
     m
 }
 
 /// Exactly what the previous release's `create_voice` + `update_call` stored.
-const OLD_INSERT: &str = "INSERT INTO tickets (number, channel, caller, line, call_id, created_at, \
+const OLD_INSERT: &str =
+    "INSERT INTO tickets (number, channel, caller, line, call_id, created_at, \
      queue, queued_at, answered_at, agent_id, ended_at, wait_secs, talk_secs, disposition) \
      VALUES ('20261123-000001', 'voice', '139', '12345', 'old@host', $1, 'general', $2, $3, \
      '1001', $4, 8.5, 60.0, 'answered')";
@@ -162,7 +169,11 @@ async fn tickets_from_before_migration_0002_still_read(db: &TestDb) {
                 .unwrap()
                 .create_if_missing(true);
             let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
-            first_migration_only("sqlite").await.run(&pool).await.unwrap();
+            first_migration_only("sqlite")
+                .await
+                .run(&pool)
+                .await
+                .unwrap();
             let mut q = sqlx::query(OLD_INSERT);
             for b in binds {
                 q = q.bind(b);
@@ -196,7 +207,10 @@ async fn tickets_from_before_migration_0002_still_read(db: &TestDb) {
     assert_eq!(old.answered_at, Some(binds[2]));
     assert_eq!(old.disposition, Some(Disposition::Answered));
     assert_eq!((old.wait_secs, old.talk_secs), (Some(8.5), Some(60.0)));
-    assert_eq!((old.priority, old.ivr_path, old.wrap_up_secs), (None, None, None));
+    assert_eq!(
+        (old.priority, old.ivr_path, old.wrap_up_secs),
+        (None, None, None)
+    );
     assert_eq!(s.list(&TicketFilter::default()).await.unwrap().total, 1);
 
     // It counts in the statistics (no wrap-up known), and the new fields can be set on it.
