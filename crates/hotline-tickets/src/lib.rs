@@ -149,7 +149,7 @@ pub struct Ticket {
     pub wait_secs: Option<f64>,
     pub talk_secs: Option<f64>,
     pub disposition: Option<Disposition>,
-    /// Queue priority the call was given (higher goes first); `None` on tickets from before
+    /// Queue priority the call was given (line / caller priority); `None` on tickets from before
     /// issue 3 and on calls that never reached a queue.
     pub priority: Option<i32>,
     /// The IVR menu path the caller took (format chosen by the switch).
@@ -783,6 +783,26 @@ mod tests {
     }
 
     use super::*;
+
+    /// The stored / parsed text and the serde name must be the same string for every variant.
+    #[test]
+    fn text_enums_agree_with_serde() {
+        fn check<T>(all: &[T])
+        where
+            T: Copy + std::fmt::Debug + PartialEq + Serialize + FromStr + std::fmt::Display,
+            <T as FromStr>::Err: std::fmt::Debug,
+        {
+            for &v in all {
+                let text = v.to_string();
+                assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(text));
+                assert_eq!(text.parse::<T>().unwrap(), v);
+            }
+        }
+        check(Disposition::ALL);
+        check(CallbackKind::ALL);
+        check(CallbackStatus::ALL);
+        assert_eq!(Disposition::ALL.len(), 5);
+    }
 
     #[test]
     fn local_day_is_utc_plus_8() {
