@@ -1,7 +1,9 @@
 //! hotline-tickets: the ticket store.
 //!
 //! One ticket per call (channel "voice" for now), numbered `YYYYMMDD-NNNNNN` per local day
-//! (Asia/Shanghai, UTC+8), plus an append-only interaction log per ticket.
+//! (Asia/Shanghai, UTC+8), plus an append-only interaction log per ticket; the callback list
+//! (callers who asked to be called back, 回拨, and missed calls to call back, 漏接回拨); and
+//! per-interval queue and agent statistics computed from the tickets.
 //!
 //! Storage is sqlx: SQLite (the embedded default, WAL mode) or PostgreSQL, chosen by URL.
 //! The same SQL text runs on both: placeholders are `$N` (SQLite accepts them too) and only
@@ -58,6 +60,8 @@ pub enum TicketError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("ticket {0} not found")]
     NotFound(i64),
+    #[error("callback {0} not found")]
+    CallbackNotFound(i64),
     /// A bad value in a [`TicketFilter`] (user input: the API maps this to 400).
     #[error("{0}")]
     InvalidFilter(String),
@@ -66,47 +70,64 @@ pub enum TicketError {
     Corrupt(String),
 }
 
-/// How a call ended, from the ticket's point of view. `None` while the call is live.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum Disposition {
-    Answered,
-    Abandoned,
-    IvrOnly,
-    Failed,
-}
-
-impl Disposition {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Answered => "answered",
-            Disposition::Abandoned => "abandoned",
-            Disposition::IvrOnly => "ivr_only",
-            Disposition::Failed => "failed",
+/// A closed set of names stored as text: `as_str` (what is stored and serialized), `Display` and
+/// `FromStr` (user input, e.g. a query string: an unknown name is an [`TicketError::InvalidFilter`]).
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident ($what:literal) {
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+
         }
-    }
-}
+    ) => {
+        $(#[$meta])*
+        #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[serde(rename_all = "snake_case")]
+        $vis enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
 
-impl std::fmt::Display for Disposition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
-impl FromStr for Disposition {
-    type Err = TicketError;
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "answered" => Disposition::Answered,
-            "abandoned" => Disposition::Abandoned,
-            "ivr_only" => Disposition::IvrOnly,
-            "failed" => Disposition::Failed,
-            other => {
-                return Err(TicketError::InvalidFilter(format!(
-                "unknown disposition {other:?} (expected answered, abandoned, ivr_only or failed)"
-            )))
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
             }
-        })
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = TicketError;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(TicketError::InvalidFilter(format!(
+                        concat!("unknown ", $what, " {:?} (expected {})"),
+                        other,
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// How a call ended, from the ticket's point of view. `None` while the call is live.
+    pub enum Disposition ("disposition") {
+        Answered = "answered",
+        Abandoned = "abandoned",
+        IvrOnly = "ivr_only",
+        Failed = "failed",
+        /// The caller pressed the callback key and hung up, keeping their place in the queue
+        /// (a [`Callback`] of kind `requested` holds the request).
+        CallbackRequested = "callback_requested",
     }
 }
 
@@ -128,6 +149,13 @@ pub struct Ticket {
     pub wait_secs: Option<f64>,
     pub talk_secs: Option<f64>,
     pub disposition: Option<Disposition>,
+    /// Queue priority the call was given (line / caller priority); `None` on tickets from before
+    /// issue 3 and on calls that never reached a queue.
+    pub priority: Option<i32>,
+    /// The IVR menu path the caller took (format chosen by the switch).
+    pub ivr_path: Option<String>,
+    /// After-call work of the agent who answered.
+    pub wrap_up_secs: Option<f64>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -167,6 +195,9 @@ pub struct CallUpdate {
     pub disposition: Option<Disposition>,
     pub wait_secs: Option<f64>,
     pub talk_secs: Option<f64>,
+    pub priority: Option<i32>,
+    pub ivr_path: Option<String>,
+    pub wrap_up_secs: Option<f64>,
 }
 
 /// Query of [`TicketStore::list`]. Deserializable so an HTTP query string maps onto it directly.
@@ -203,10 +234,43 @@ enum Backend {
 macro_rules! with_pool {
     ($self:expr, $pool:ident => $body:expr) => {
         match &$self.backend {
-            Backend::Sqlite($pool) => $body,
-            Backend::Postgres($pool) => $body,
+            $crate::Backend::Sqlite($pool) => $body,
+            $crate::Backend::Postgres($pool) => $body,
         }
     };
+}
+
+mod callbacks;
+mod stats;
+
+pub use callbacks::{
+    Callback, CallbackFilter, CallbackKind, CallbackStatus, CallbackUpdate, NewCallback,
+};
+pub use stats::{AgentIntervalStats, IntervalStats};
+
+/// Validated `page` / `per_page` of a listing.
+struct Paging {
+    page: u32,
+    per_page: u32,
+    offset: i64,
+}
+
+/// Page 1-based (default 1); per_page default [`DEFAULT_PER_PAGE`], capped at [`MAX_PER_PAGE`].
+fn paging(page: Option<u32>, per_page: Option<u32>) -> Result<Paging> {
+    let page = page.unwrap_or(1);
+    if page == 0 {
+        return Err(TicketError::InvalidFilter("page: must be >= 1".into()));
+    }
+    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+    if per_page == 0 {
+        return Err(TicketError::InvalidFilter("per_page: must be >= 1".into()));
+    }
+    let per_page = per_page.min(MAX_PER_PAGE);
+    Ok(Paging {
+        page,
+        per_page,
+        offset: i64::from(page - 1) * i64::from(per_page),
+    })
 }
 
 /// Cheap to clone (the pool is shared).
@@ -240,6 +304,9 @@ struct TicketRow {
     wait_secs: Option<f64>,
     talk_secs: Option<f64>,
     disposition: Option<String>,
+    priority: Option<i32>,
+    ivr_path: Option<String>,
+    wrap_up_secs: Option<f64>,
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -268,6 +335,9 @@ impl TryFrom<TicketRow> for Ticket {
             wait_secs: r.wait_secs,
             talk_secs: r.talk_secs,
             disposition,
+            priority: r.priority,
+            ivr_path: r.ivr_path,
+            wrap_up_secs: r.wrap_up_secs,
         })
     }
 }
@@ -282,7 +352,8 @@ struct InteractionRow {
 }
 
 const TICKET_COLUMNS: &str = "id, number, channel, caller, line, call_id, created_at, queue, \
-     queued_at, answered_at, agent_id, ended_at, wait_secs, talk_secs, disposition";
+     queued_at, answered_at, agent_id, ended_at, wait_secs, talk_secs, disposition, priority, \
+     ivr_path, wrap_up_secs";
 
 /// PostgreSQL keeps microseconds; truncating up front makes what we return equal what we read back.
 fn ts(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -447,7 +518,10 @@ impl TicketStore {
              ended_at = COALESCE($6, ended_at), \
              disposition = COALESCE($7, disposition), \
              wait_secs = COALESCE($8, wait_secs), \
-             talk_secs = COALESCE($9, talk_secs) \
+             talk_secs = COALESCE($9, talk_secs), \
+             priority = COALESCE($10, priority), \
+             ivr_path = COALESCE($11, ivr_path), \
+             wrap_up_secs = COALESCE($12, wrap_up_secs) \
              WHERE id = $1 RETURNING {TICKET_COLUMNS}"
         );
         let disposition = upd.disposition.map(|d| d.as_str().to_string());
@@ -462,6 +536,9 @@ impl TicketStore {
                 .bind(disposition.as_deref())
                 .bind(upd.wait_secs)
                 .bind(upd.talk_secs)
+                .bind(upd.priority)
+                .bind(upd.ivr_path.as_deref())
+                .bind(upd.wrap_up_secs)
                 .fetch_optional(p)
                 .await?
         });
@@ -549,19 +626,14 @@ impl TicketStore {
 
     /// Tickets matching `f`, newest first (by `created_at`, then `id`).
     pub async fn list(&self, f: &TicketFilter) -> Result<Page<Ticket>> {
-        let page = f.page.unwrap_or(1);
-        if page == 0 {
-            return Err(TicketError::InvalidFilter("page: must be >= 1".into()));
-        }
-        let per_page = f.per_page.unwrap_or(DEFAULT_PER_PAGE);
-        if per_page == 0 {
-            return Err(TicketError::InvalidFilter("per_page: must be >= 1".into()));
-        }
-        let per_page = per_page.min(MAX_PER_PAGE);
+        let Paging {
+            page,
+            per_page,
+            offset,
+        } = paging(f.page, f.per_page)?;
         let range = time_range(f)?;
         let caller = f.caller.as_deref().filter(|s| !s.is_empty());
         let disposition = f.disposition.map(|d| d.as_str());
-        let offset = i64::from(page - 1) * i64::from(per_page);
 
         // One static statement with "param IS NULL OR ..." guards keeps the SQL identical on both
         // backends; the table is indexed on created_at and caller.
@@ -711,6 +783,26 @@ mod tests {
     }
 
     use super::*;
+
+    /// The stored / parsed text and the serde name must be the same string for every variant.
+    #[test]
+    fn text_enums_agree_with_serde() {
+        fn check<T>(all: &[T])
+        where
+            T: Copy + std::fmt::Debug + PartialEq + Serialize + FromStr + std::fmt::Display,
+            <T as FromStr>::Err: std::fmt::Debug,
+        {
+            for &v in all {
+                let text = v.to_string();
+                assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(text));
+                assert_eq!(text.parse::<T>().unwrap(), v);
+            }
+        }
+        check(Disposition::ALL);
+        check(CallbackKind::ALL);
+        check(CallbackStatus::ALL);
+        assert_eq!(Disposition::ALL.len(), 5);
+    }
 
     #[test]
     fn local_day_is_utc_plus_8() {
