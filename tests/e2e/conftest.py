@@ -61,14 +61,19 @@ def agent_media_port(agent):
 
 
 def config_toml(tmp, *, ring_timeout=4, wrap_up=1, language=LANG, agents=AGENTS, extra="", sip_extra="",
-                database_url=None):
+                database_url=None, queue_extra="", agent_queues=None, agent_extra=None, media_extra=""):
+    """agent_queues: {agent: TOML value for `queues`} (default ["general"]); agent_extra: {agent: TOML lines};
+    queue_extra: lines added to the `general` queue; extra: TOML appended at the end (lines, queues, menus…)."""
+    agent_queues = agent_queues or {}
+    agent_extra = agent_extra or {}
     database_url = database_url or f"sqlite://{tmp}/db/hotline.db"
     agent_blocks = "\n".join(
         f"""[[agents]]
 id = "{a}"
 password = "secret{a}"
 name = "坐席{a}"
-queues = ["general"]
+queues = {agent_queues.get(a, '["general"]')}
+{agent_extra.get(a, "")}
 """
         for a in agents
     )
@@ -82,6 +87,7 @@ trunks = ["127.0.0.0/8"]
 [media]
 ip = "127.0.0.1"
 rtp_ports = [20000, 20999]
+{media_extra}
 
 [http]
 listen = "{HTTP}"
@@ -110,6 +116,7 @@ queue = "general"
 name = "general"
 ring_timeout_secs = {ring_timeout}
 wrap_up_secs = {wrap_up}
+{queue_extra}
 
 {agent_blocks}
 {extra}

@@ -76,6 +76,9 @@ impl From<TicketError> for ApiError {
         match e {
             TicketError::InvalidFilter(reason) => ApiError::bad_request(reason),
             TicketError::NotFound(id) => ApiError::not_found(format!("ticket {id} not found")),
+            TicketError::CallbackNotFound(id) => {
+                ApiError::not_found(format!("callback {id} not found"))
+            }
             other => ApiError::internal(other),
         }
     }
@@ -87,6 +90,12 @@ impl From<AgentControlError> for ApiError {
             AgentControlError::NotFound => ApiError::not_found("agent not found"),
             AgentControlError::Invalid(reason) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid", reason)
+            }
+            AgentControlError::Conflict(reason) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", reason)
+            }
+            AgentControlError::Unavailable(reason) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", reason)
             }
         }
     }

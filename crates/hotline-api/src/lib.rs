@@ -6,13 +6,22 @@
 //! * `GET /api/v1/tickets/{id}` — the ticket with `interactions`.
 //! * `GET /api/v1/agents`, `GET /api/v1/agents/{id}`.
 //! * `PUT /api/v1/agents/{id}/status` — body `{"status": "available"|"break"|"logged_out", "reason": "..."}`.
+//! * `POST /api/v1/agents/{id}/wrap-up/end` — ends the agent's wrap-up early.
+//! * `GET /api/v1/agents/{id}/stats?from&to`, `GET /api/v1/queues`, `GET /api/v1/queues/{name}/stats?from&to`
+//!   — live statistics since start-up; with `from`/`to` (RFC 3339 or `YYYY-MM-DD`, a day in UTC+8) the
+//!   counts and averages come from the tickets of that interval (see `live`).
+//! * `GET /api/v1/callbacks?status&kind&page&per_page`, `GET /api/v1/callbacks/{id}`,
+//!   `POST /api/v1/callbacks/{id}/dial` (202) — call-back requests and missed calls (回拨 / 漏接回拨).
+//! * `GET /metrics` — no auth; Prometheus text format.
 //!
 //! Every `/api/v1` route needs `Authorization: Bearer <admin_token>`. Every error is
 //! `{"error": "<code>", "reason": "<text>"}`: 400 `bad_request`/`invalid`, 401 `unauthorized`,
-//! 404 `not_found`, 405 `method_not_allowed`, 413 `payload_too_large`, 500 `internal`.
+//! 404 `not_found`, 405 `method_not_allowed`, 409 `conflict`, 413 `payload_too_large`, 500 `internal`,
+//! 503 `unavailable`.
 
 pub mod agents_model;
 mod error;
+mod live;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -21,10 +30,11 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use futures::future::BoxFuture;
-use hotline_tickets::{TicketFilter, TicketStore};
+use hotline_acd::stats::{AgentLiveStats, QueueLiveStats};
+use hotline_tickets::{Callback, TicketFilter, TicketStore};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -42,6 +52,12 @@ pub enum AgentControlError {
     /// The change is refused (e.g. the agent is unknown to the ACD's current state); shown to the user.
     #[error("{0}")]
     Invalid(String),
+    /// The request clashes with the current state (e.g. a call-back already in progress): 409.
+    #[error("{0}")]
+    Conflict(String),
+    /// The switch cannot do it as configured (e.g. no outbound trunk): 503.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// What the API may ask of the ACD. Implemented by the switch (the ACD actor) and by test fakes.
@@ -54,6 +70,29 @@ pub trait AgentControl: Send + Sync + 'static {
         status: AgentStatus,
         reason: Option<String>,
     ) -> BoxFuture<'static, Result<AgentView, AgentControlError>>;
+
+    /// Ends the agent's wrap-up now (no effect in other states); returns the agent.
+    fn end_wrap_up(&self, id: String) -> BoxFuture<'static, Result<AgentView, AgentControlError>> {
+        let _ = id;
+        Box::pin(async { Err(AgentControlError::Unavailable("wrap-up control unavailable".into())) })
+    }
+
+    /// Live statistics of every queue, in configuration order.
+    fn queues(&self) -> BoxFuture<'static, Vec<QueueLiveStats>> {
+        Box::pin(async { Vec::new() })
+    }
+
+    /// Live statistics of one agent since start-up.
+    fn agent_stats(&self, id: String) -> BoxFuture<'static, Option<AgentLiveStats>> {
+        let _ = id;
+        Box::pin(async { None })
+    }
+
+    /// Starts dialling a call-back (it joins its queue; an agent is rung, then the citizen).
+    fn dial_callback(&self, callback: Callback) -> BoxFuture<'static, Result<(), AgentControlError>> {
+        let _ = callback;
+        Box::pin(async { Err(AgentControlError::Unavailable("call-backs unavailable".into())) })
+    }
 }
 
 #[derive(Clone)]
@@ -95,10 +134,18 @@ pub fn router(state: ApiState) -> Router {
         .route("/agents", get(list_agents))
         .route("/agents/{id}", get(get_agent))
         .route("/agents/{id}/status", put(set_agent_status))
+        .route("/agents/{id}/stats", get(live::agent_stats))
+        .route("/agents/{id}/wrap-up/end", post(live::end_wrap_up))
+        .route("/queues", get(live::list_queues))
+        .route("/queues/{name}/stats", get(live::queue_stats))
+        .route("/callbacks", get(live::list_callbacks))
+        .route("/callbacks/{id}", get(live::get_callback))
+        .route("/callbacks/{id}/dial", post(live::dial_callback))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(live::metrics))
         .nest("/api/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -18,11 +18,12 @@ mod transport;
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hotline_acd::{Acd, AcdConfig, AgentConfig, AgentStatus, QueueConfig};
+use chrono::Utc;
+use hotline_acd::{Acd, AcdConfig, AgentConfig, AgentStatus, Membership, QueueConfig};
 use hotline_config::{Config, DigestAlgorithm, InitialStatus};
 use hotline_media::engine::MediaEngine;
 use hotline_media::prompts::Prompts;
@@ -67,11 +68,19 @@ pub struct Ctx {
     pub media_ip: IpAddr,
     pub prompts: Arc<Prompts>,
     pub active_calls: AtomicUsize,
+    /// Call-backs that have a task now (so the API cannot start one twice).
+    pub callbacks: call::CallbacksInProgress,
+    next_call_ref: AtomicU64,
     udp_local: Option<SocketAddr>,
     tcp_local: Option<SocketAddr>,
 }
 
 impl Ctx {
+    /// A fresh id for a call (inbound, feature code or call-back), unique for this run.
+    pub fn new_call_ref(&self) -> u64 {
+        self.next_call_ref.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// The address we put in Via and Contact for a transport.
     pub fn local_addr(&self, transport: Transport) -> SocketAddr {
         let preferred = match transport {
@@ -90,10 +99,15 @@ fn acd_config(config: &Config) -> AcdConfig {
         queues: config
             .queues
             .iter()
-            .map(|q| QueueConfig {
-                name: q.name.clone(),
-                ring_timeout: Duration::from_secs(q.ring_timeout_secs),
-                wrap_up: Duration::from_secs(q.wrap_up_secs),
+            .map(|q| {
+                let mut acd = QueueConfig::new(q.name.clone());
+                acd.ring_timeout = Duration::from_secs(q.ring_timeout_secs);
+                acd.wrap_up = Duration::from_secs(q.wrap_up_secs);
+                acd.strategy = q.strategy;
+                acd.tier_escalate = Duration::from_secs(q.tier_escalate_secs);
+                acd.skills = q.skills.clone();
+                acd.max_no_answer = q.max_no_answer;
+                acd
             })
             .collect(),
         agents: config
@@ -102,7 +116,15 @@ fn acd_config(config: &Config) -> AcdConfig {
             .map(|a| AgentConfig {
                 id: a.id.clone(),
                 name: a.name.clone(),
-                queues: a.queues.clone(),
+                queues: a
+                    .queues
+                    .iter()
+                    .map(|m| Membership {
+                        queue: m.name.clone(),
+                        tier: m.tier,
+                    })
+                    .collect(),
+                skills: a.skills.clone().into_iter().collect(),
                 initial_status: match a.initial_status {
                     InitialStatus::Available => AgentStatus::Available,
                     InitialStatus::Break => AgentStatus::Break,
@@ -110,6 +132,33 @@ fn acd_config(config: &Config) -> AcdConfig {
                 },
             })
             .collect(),
+        // Deterministic per run is enough for `random`: it spreads calls, it does not need secrecy.
+        seed: rand::random(),
+    }
+}
+
+/// Call-backs requested before a restart go back into their queues; ones cut off while dialling are
+/// pending again. Missed calls wait for someone to dial them from the API.
+async fn requeue_callbacks(ctx: &Arc<Ctx>) {
+    if let Err(e) = ctx.tickets.reset_dialing_callbacks(Utc::now()).await {
+        tracing::warn!("call-backs left dialling not reset: {e}");
+    }
+    let pending = match ctx.tickets.pending_callbacks().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("pending call-backs not read: {e}");
+            return;
+        }
+    };
+    for cb in pending
+        .into_iter()
+        .filter(|cb| cb.kind == hotline_tickets::CallbackKind::Requested)
+    {
+        let id = cb.id;
+        match call::spawn_callback_call(ctx.clone(), cb) {
+            Ok(()) => info!(callback = id, "call-back requeued after restart"),
+            Err(e) => tracing::warn!(callback = id, "call-back not requeued: {e}"),
+        }
     }
 }
 
@@ -164,12 +213,14 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         media_ip,
         prompts: Arc::new(prompts),
         active_calls: AtomicUsize::new(0),
+        callbacks: call::CallbacksInProgress::default(),
+        next_call_ref: AtomicU64::new(1),
         udp_local: transports.local(Transport::Udp),
         tcp_local: transports.local(Transport::Tcp),
     });
 
     let acd = Acd::new(acd_config(&config));
-    tokio::spawn(acd_actor::run(acd, acd_rx));
+    tokio::spawn(acd_actor::run(acd, acd_rx, tickets.clone()));
 
     let timers = TimerConfig {
         t1: Duration::from_millis(config.sip.t1_ms),
@@ -199,7 +250,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let api_state = hotline_api::ApiState::new(
         tickets,
         config.http.admin_token.clone(),
-        Arc::new(acd_actor::AcdAgentControl { tx: acd_tx }),
+        Arc::new(acd_actor::AcdAgentControl {
+            tx: acd_tx,
+            ctx: ctx.clone(),
+        }),
     );
     let draining = api_state.draining.clone();
     let listener = tokio::net::TcpListener::bind(config.http.listen)
@@ -215,6 +269,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         }
     });
     info!(sip = ?listen, http = %config.http.listen, "hotline is up");
+    requeue_callbacks(&ctx).await;
 
     shutdown.await;
     info!("shutting down: refusing new calls");

@@ -2,7 +2,8 @@
 
 use std::net::SocketAddr;
 
-use hotline_acd::{AcdInput, AcdOutput, AgentStatus, AgentView};
+use hotline_acd::stats::{AgentLiveStats, QueueLiveStats};
+use hotline_acd::{AcdInput, AcdOutput, AgentStatus, AgentView, WaitEstimate};
 use hotline_media::engine::MediaEvent;
 use hotline_sip::msg::{Method, Request, Response, SipMessage};
 use hotline_sip::registrar::Binding;
@@ -78,7 +79,14 @@ pub enum AcdCmd {
     /// Routes offers and withdrawals for `call` to a call task.
     Attach {
         call: u64,
+        /// The call's ticket, for the wrap-up time written after the call ended.
+        ticket: i64,
         tx: mpsc::UnboundedSender<CallInput>,
+    },
+    /// Position and estimated wait of a waiting call (`None` when it is not waiting).
+    WaitEstimate {
+        call: u64,
+        reply: oneshot::Sender<Option<WaitEstimate>>,
     },
     Detach {
         call: u64,
@@ -91,5 +99,17 @@ pub enum AcdCmd {
         status: AgentStatus,
         reason: Option<String>,
         reply: oneshot::Sender<Option<AgentView>>,
+    },
+    /// Ends the agent's wrap-up now (`None` for an unknown agent).
+    EndWrapUp {
+        agent: String,
+        reply: oneshot::Sender<Option<AgentView>>,
+    },
+    Queues {
+        reply: oneshot::Sender<Vec<QueueLiveStats>>,
+    },
+    AgentStats {
+        agent: String,
+        reply: oneshot::Sender<Option<AgentLiveStats>>,
     },
 }

@@ -39,7 +39,6 @@ pub struct SipActor {
     calls: HashMap<String, mpsc::UnboundedSender<CallInput>>,
     clients: HashMap<ClientTxnId, PendingClient>,
     draining: bool,
-    next_call_ref: u64,
     /// Keep-alive OPTIONS in flight: which user's binding each one probes.
     keepalives: HashMap<ClientTxnId, (String, SipUri)>,
     next_keepalive: Option<Instant>,
@@ -69,7 +68,6 @@ impl SipActor {
             calls: HashMap::new(),
             clients: HashMap::new(),
             draining: false,
-            next_call_ref: 1,
             keepalives: HashMap::new(),
             next_keepalive: None,
         }
@@ -457,8 +455,7 @@ impl SipActor {
         }
         let target = req.uri.user.clone().unwrap_or_default();
         let call_id = req.call_id().unwrap_or_default().to_string();
-        let call_ref = self.next_call_ref;
-        self.next_call_ref += 1;
+        let call_ref = self.ctx.new_call_ref();
 
         // Feature codes (*1, *2, *0) always need the agent's credentials, even from a trunk address.
         if target.starts_with('*') {

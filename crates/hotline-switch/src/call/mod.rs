@@ -1,0 +1,802 @@
+//! One task per citizen call: a B2BUA between the citizen's leg and, once the ACD offers the call, an
+//! agent's leg. It answers the citizen, plays the line's greeting, runs the line's menu, queues the call
+//! with spoken position and music on hold, rings the offered agent, bridges media on answer, and keeps the
+//! call's ticket current throughout.
+//!
+//! The same task serves call-backs: a citizen who asked to be called back hangs up but the task keeps
+//! the place in the queue; when an agent answers, the agent hears a whisper with the number and the task
+//! dials the citizen through the outbound trunk (`callback`). A missed-call call-back started from the API
+//! is the same task without an inbound leg.
+//!
+//! Modules: `caller` (the citizen's leg), `agent` (agents' legs), `menu` (IVR), `queue` (waiting:
+//! announcements, max wait, call-back key), `callback` (call-back requests and the outbound leg).
+
+mod agent;
+mod callback;
+mod caller;
+mod menu;
+mod queue;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use hotline_acd::AcdInput;
+use hotline_config::LineConfig;
+use hotline_ivr::Ivr;
+use hotline_media::engine::{LegId, MediaEvent, MediaEventKind, MediaHandle};
+use hotline_media::prompts::Prompt;
+use hotline_media::sdp::{self, Sdp};
+use hotline_sip::dialog::Dialog;
+use hotline_sip::msg::{Method, Request, Response};
+use hotline_sip::transaction::ServerTxnId;
+use hotline_sip::util::new_tag;
+use hotline_sip::Transport;
+use hotline_tickets::{CallUpdate, NewVoiceTicket};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+pub use hotline_tickets::Disposition;
+
+use crate::messages::{AcdCmd, CallInput, SipCmd};
+use crate::sipbuild;
+use crate::ticket_log::{spawn_ticket_writer, ticket_failed, TicketWrite};
+use crate::Ctx;
+
+pub use callback::{spawn_callback_call, CallbacksInProgress, DialError};
+
+pub struct NewCall {
+    pub call_ref: u64,
+    pub line: LineConfig,
+    pub id: ServerTxnId,
+    pub invite: Request,
+    pub source: SocketAddr,
+    pub transport: Transport,
+    /// The sender the SIP actor routes this call's messages through; reused for the agent legs and the ACD.
+    pub tx: mpsc::UnboundedSender<CallInput>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Greeting,
+    Menu,
+    Queued,
+    /// The citizen hung up after asking to be called back; the call keeps its place in the queue.
+    CallbackWaiting,
+    /// Call-back: the agent answered and hears the whisper (the number to be called).
+    Whisper,
+    /// Call-back: the citizen's phone is being rung through the outbound trunk.
+    DialingCitizen,
+    Bridged,
+}
+
+/// The citizen's leg: the inbound call we answered, or the call-back we placed.
+struct CitizenLeg {
+    call_id: String,
+    dest: SocketAddr,
+    transport: Transport,
+    dialog: Option<Dialog>,
+    media_leg: LegId,
+    port: u16,
+    /// Our outbound INVITE (call-backs), for CANCEL while it rings.
+    invite: Option<Request>,
+    /// The citizen hung up (or the leg failed): nothing more is sent to it.
+    left: bool,
+}
+
+/// A leg we originated towards an agent.
+struct AgentLeg {
+    agent: String,
+    invite: Request,
+    dest: SocketAddr,
+    transport: Transport,
+    media_leg: LegId,
+    local_port: u16,
+    dialog: Option<Dialog>,
+    /// We sent CANCEL (or decided to drop the leg); a late 2xx is ACKed and hung up.
+    withdrawn: bool,
+}
+
+/// Why this task exists when it runs a call-back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallbackKind {
+    /// The citizen pressed the call-back key (or a menu / max-wait sent them there) during this call.
+    Requested,
+    /// A missed (abandoned) call dialled back from the API.
+    Missed,
+}
+
+struct CallbackState {
+    /// Row in the `callbacks` table.
+    id: i64,
+    kind: CallbackKind,
+}
+
+/// What to do when the prompt now playing to the citizen ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterPlay {
+    Nothing,
+    /// End the call with this disposition (menu `hangup`, max-wait `hangup`).
+    End(Disposition),
+    /// Hang up the citizen's leg and wait for the call-back in the queue.
+    AwaitCallback,
+}
+
+pub fn spawn_citizen_call(ctx: Arc<Ctx>, new: NewCall, rx: mpsc::UnboundedReceiver<CallInput>) {
+    ctx.active_calls.fetch_add(1, Ordering::SeqCst);
+    tokio::spawn(async move {
+        let ctx2 = ctx.clone();
+        let call_id = new.invite.call_id().unwrap_or_default().to_string();
+        let (media_tx, media_rx) = mpsc::unbounded_channel::<MediaEvent>();
+        let media = ctx.media.session(media_tx, new.call_ref);
+        if let Some(call) = Call::answer(ctx.clone(), new, media).await {
+            call.run(rx, media_rx).await;
+        }
+        let _ = ctx2.sip.send(SipCmd::Unbind { call_id });
+        ctx2.active_calls.fetch_sub(1, Ordering::SeqCst);
+    });
+}
+
+struct Call {
+    ctx: Arc<Ctx>,
+    call_ref: u64,
+    line: LineConfig,
+    caller_number: String,
+    ticket_id: i64,
+    citizen: Option<CitizenLeg>,
+    /// Our tag in the citizen's dialog (To tag inbound, From tag for a call-back).
+    local_tag: String,
+    media: MediaHandle,
+    sdp_version: u64,
+    phase: Phase,
+    /// The queue the call waits in (the line's, or where a menu or max-wait sent it).
+    queue: String,
+    priority: i32,
+    agents: HashMap<String, AgentLeg>,
+    /// Call-ID of the agent leg currently ringing or bridged.
+    current: Option<String>,
+    ticket_writes: mpsc::UnboundedSender<TicketWrite>,
+    started: Instant,
+    /// First time the call joined a queue (wait is measured from there, across queue changes).
+    queued: Option<Instant>,
+    answered: Option<Instant>,
+    answered_agent: Option<String>,
+    attached: bool,
+    ivr: Option<Ivr>,
+    /// Prompts still to play to the citizen, in order (announcements); music on hold follows while queued.
+    playlist: VecDeque<Arc<Prompt>>,
+    after_play: AfterPlay,
+    announce_at: Option<Instant>,
+    max_wait_at: Option<Instant>,
+    callback: Option<CallbackState>,
+    /// How the call-back ended when it did not connect (for the `callbacks` row).
+    callback_result: Option<String>,
+    /// Call-back whisper still to play to the agent, and the agent's media leg.
+    whisper: VecDeque<Arc<Prompt>>,
+    whisper_leg: Option<LegId>,
+    tx: mpsc::UnboundedSender<CallInput>,
+}
+
+pub(crate) fn now_utc() -> DateTime<Utc> {
+    Utc::now()
+}
+
+fn secs(d: Duration) -> f64 {
+    (d.as_millis() as f64) / 1000.0
+}
+
+impl Call {
+    /// A call with no citizen leg yet; `answer` and `callback::spawn_callback_call` fill it in.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        ctx: Arc<Ctx>,
+        call_ref: u64,
+        line: LineConfig,
+        caller_number: String,
+        ticket_id: i64,
+        media: MediaHandle,
+        tx: mpsc::UnboundedSender<CallInput>,
+    ) -> Call {
+        let priority = ctx.config.caller_priority_for(&line, &caller_number);
+        Call {
+            queue: line.queue.clone(),
+            priority,
+            ticket_writes: spawn_ticket_writer(ctx.clone(), ticket_id),
+            ctx,
+            call_ref,
+            line,
+            caller_number,
+            ticket_id,
+            citizen: None,
+            local_tag: new_tag(),
+            media,
+            sdp_version: 1,
+            phase: Phase::Greeting,
+            agents: HashMap::new(),
+            current: None,
+            started: Instant::now(),
+            queued: None,
+            answered: None,
+            answered_agent: None,
+            attached: false,
+            ivr: None,
+            playlist: VecDeque::new(),
+            after_play: AfterPlay::Nothing,
+            announce_at: None,
+            max_wait_at: None,
+            callback: None,
+            callback_result: None,
+            whisper: VecDeque::new(),
+            whisper_leg: None,
+            tx,
+        }
+    }
+
+    /// Answers the caller's INVITE (after the ticket exists) and starts the greeting.
+    async fn answer(ctx: Arc<Ctx>, new: NewCall, media: MediaHandle) -> Option<Call> {
+        let invite = &new.invite;
+        let caller_number = invite
+            .from()
+            .and_then(|f| f.uri.user.clone())
+            .unwrap_or_else(|| "anonymous".to_string());
+        let caller_call_id = invite.call_id().unwrap_or_default().to_string();
+
+        // The ticket is committed before the call is answered: every call leaves one.
+        let ticket = match ctx
+            .tickets
+            .create_voice(NewVoiceTicket {
+                caller: caller_number.clone(),
+                line: new.line.number.clone(),
+                call_id: caller_call_id.clone(),
+                created_at: now_utc(),
+            })
+            .await
+        {
+            Ok(t) => Some(t.id),
+            Err(e) => {
+                warn!("ticket create failed: {e}");
+                None
+            }
+        };
+
+        let fail = |status: u16, reason: &str| {
+            let resp = Response::to_request(invite, status, reason);
+            let _ = ctx.sip.send(SipCmd::Respond { id: new.id, resp });
+        };
+        let Some(ticket_id) = ticket else {
+            fail(500, "Server Internal Error");
+            return None;
+        };
+
+        let offer = std::str::from_utf8(&invite.body)
+            .ok()
+            .and_then(|s| Sdp::parse(s).ok());
+        let negotiated = offer.as_ref().and_then(|o| sdp::negotiate(o).ok());
+        let Some(negotiated) = negotiated else {
+            fail(488, "Not Acceptable Here");
+            ticket_failed(&ctx, ticket_id).await;
+            return None;
+        };
+
+        let leg = match media.add_leg().await {
+            Ok(l) => l,
+            Err(e) => {
+                warn!("no media port for a call: {e}");
+                fail(503, "Service Unavailable");
+                ticket_failed(&ctx, ticket_id).await;
+                return None;
+            }
+        };
+        let _ = media.set_remote(leg.leg, negotiated);
+
+        let mut call = Call::new(
+            ctx.clone(),
+            new.call_ref,
+            new.line.clone(),
+            caller_number,
+            ticket_id,
+            media,
+            new.tx.clone(),
+        );
+        let local = ctx.local_addr(new.transport);
+        let answer_sdp =
+            sdp::build_answer(ctx.media_ip, leg.local_port, &negotiated, new.call_ref, 1);
+        let contact = sipbuild::contact(&new.line.number, local, new.transport);
+        let resp = sipbuild::answer_invite(invite, &call.local_tag, &contact, &answer_sdp);
+        let dialog = Dialog::uas(invite, &resp).map(|mut d| {
+            d.via = Some((local.to_string(), new.transport));
+            d
+        });
+        let _ = ctx.sip.send(SipCmd::Respond { id: new.id, resp });
+        info!(call = new.call_ref, caller = %call.caller_number, line = %new.line.number, "call answered by the switch");
+
+        call.citizen = Some(CitizenLeg {
+            call_id: caller_call_id,
+            dest: new.source,
+            transport: new.transport,
+            dialog,
+            media_leg: leg.leg,
+            port: leg.local_port,
+            invite: None,
+            left: false,
+        });
+        call.update(CallUpdate {
+            priority: Some(call.priority),
+            ..Default::default()
+        });
+        match ctx.prompts.get(&new.line.greeting) {
+            Some(p) => call.play_to_citizen(p),
+            None => {
+                warn!(greeting = %new.line.greeting, "greeting prompt missing; skipping it");
+                call.after_greeting().await;
+            }
+        }
+        Some(call)
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<CallInput>,
+        mut media_rx: mpsc::UnboundedReceiver<MediaEvent>,
+    ) {
+        loop {
+            let deadline = self.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let input = tokio::select! {
+                i = rx.recv() => i,
+                m = media_rx.recv() => m.map(CallInput::Media),
+                _ = sleep => {
+                    match self.handle_timeout(Instant::now()).await {
+                        Some(disposition) => {
+                            self.finish(disposition).await;
+                            self.linger(&mut rx).await;
+                            break;
+                        }
+                        None => continue,
+                    }
+                }
+            };
+            let Some(input) = input else { break };
+            if let Some(disposition) = self.handle(input).await {
+                self.finish(disposition).await;
+                self.linger(&mut rx).await;
+                break;
+            }
+        }
+        let _ = self.media.close();
+    }
+
+    /// The earliest of the menu's digit timeout, the next announcement and the max-wait limit.
+    fn poll_timeout(&self) -> Option<Instant> {
+        [
+            self.ivr.as_ref().and_then(|i| i.poll_timeout()),
+            self.announce_at,
+            self.max_wait_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    async fn handle_timeout(&mut self, now: Instant) -> Option<Disposition> {
+        if self
+            .ivr
+            .as_ref()
+            .and_then(|i| i.poll_timeout())
+            .is_some_and(|t| t <= now)
+        {
+            if let Some(ivr) = self.ivr.as_mut() {
+                ivr.handle_timeout(now);
+            }
+            if let Some(d) = self.drive_ivr().await {
+                return Some(d);
+            }
+        }
+        if self.max_wait_at.is_some_and(|t| t <= now) {
+            self.max_wait_at = None;
+            if let Some(d) = self.max_wait_reached().await {
+                return Some(d);
+            }
+        }
+        if self.announce_at.is_some_and(|t| t <= now) {
+            self.announce_at = None;
+            self.announce().await;
+        }
+        None
+    }
+
+    fn sip(&self, cmd: SipCmd) {
+        let _ = self.ctx.sip.send(cmd);
+    }
+
+    fn acd(&self, input: AcdInput) {
+        let _ = self.ctx.acd.send(AcdCmd::Input(input));
+    }
+
+    fn respond(&self, id: ServerTxnId, resp: Response) {
+        self.sip(SipCmd::Respond { id, resp });
+    }
+
+    /// Appends to the ticket's interaction log (in order, without making call control wait).
+    fn log(&self, kind: &str, detail: serde_json::Value) {
+        let _ = self.ticket_writes.send(TicketWrite::Interaction {
+            at: now_utc(),
+            kind: kind.to_string(),
+            detail,
+        });
+    }
+
+    /// Updates the ticket's call fields (in order, without making call control wait).
+    fn update(&self, update: CallUpdate) {
+        let _ = self.ticket_writes.send(TicketWrite::Update(update));
+    }
+
+    fn local_tag_for(&self, req: &Request) -> String {
+        req.to()
+            .and_then(|t| t.tag().map(|s| s.to_string()))
+            .unwrap_or_else(|| self.local_tag.clone())
+    }
+
+    fn citizen_media(&self) -> Option<LegId> {
+        self.citizen.as_ref().filter(|c| !c.left).map(|c| c.media_leg)
+    }
+
+    /// Plays one prompt to the citizen, replacing whatever played (music on hold included).
+    fn play_to_citizen(&self, prompt: Arc<Prompt>) {
+        if let Some(leg) = self.citizen_media() {
+            let _ = self.media.play(leg, prompt, false);
+        }
+    }
+
+    /// Plays the named prompts to the citizen in order (missing ones are skipped with a warning).
+    fn play_sequence(&mut self, names: &[String]) {
+        self.playlist.clear();
+        for name in names {
+            match self.ctx.prompts.get(name) {
+                Some(p) => self.playlist.push_back(p),
+                None => warn!(prompt = %name, "prompt missing"),
+            }
+        }
+        self.play_next();
+    }
+
+    /// Starts the next queued prompt; when none is left, the phase decides (music on hold while waiting).
+    /// Returns false when nothing was started.
+    fn play_next(&mut self) -> bool {
+        if let Some(p) = self.playlist.pop_front() {
+            self.play_to_citizen(p);
+            return true;
+        }
+        if self.phase == Phase::Queued && self.after_play == AfterPlay::Nothing {
+            self.music_on_hold();
+        }
+        false
+    }
+
+    fn music_on_hold(&self) {
+        if let (Some(leg), Some(moh)) = (self.citizen_media(), self.ctx.prompts.get("moh")) {
+            let _ = self.media.play(leg, moh, true);
+        }
+    }
+
+    /// Handles one input; returns the disposition when the call is over.
+    async fn handle(&mut self, input: CallInput) -> Option<Disposition> {
+        match input {
+            CallInput::Request { id, req, .. } => {
+                let call_id = req.call_id().unwrap_or_default().to_string();
+                if self.citizen.as_ref().is_some_and(|c| c.call_id == call_id) {
+                    self.citizen_request(id, req).await
+                } else {
+                    self.agent_request(id, req, &call_id).await
+                }
+            }
+            CallInput::Ack { .. } => None,
+            CallInput::Cancelled { .. } => {
+                // We answer at once, so a CANCEL can only race our 200; the caller then sends BYE.
+                None
+            }
+            CallInput::AckTimeout => {
+                info!(call = self.call_ref, "caller never acknowledged our answer");
+                if let Some(c) = self.citizen.as_mut() {
+                    c.left = true;
+                }
+                Some(self.hangup_disposition())
+            }
+            CallInput::Response { resp } => {
+                let call_id = resp.call_id().unwrap_or_default();
+                if self.citizen.as_ref().is_some_and(|c| c.call_id == call_id) {
+                    self.citizen_response(resp).await
+                } else {
+                    self.agent_response(resp).await
+                }
+            }
+            CallInput::RequestTimeout { method, call_id } => {
+                if self.citizen.as_ref().is_some_and(|c| c.call_id == call_id) {
+                    if method == Method::Invite {
+                        return self.citizen_unreachable("timeout").await;
+                    }
+                    return None;
+                }
+                if method == Method::Invite {
+                    self.agent_failed(&call_id, hotline_acd::FailReason::Unreachable)
+                        .await;
+                }
+                None
+            }
+            CallInput::Acd(out) => self.acd_output(out).await,
+            CallInput::Media(ev) => self.media_event(ev).await,
+        }
+    }
+
+    /// The disposition when the citizen hangs up now.
+    fn hangup_disposition(&self) -> Disposition {
+        if let AfterPlay::End(d) = self.after_play {
+            return d;
+        }
+        if self.callback.is_some() {
+            return match self.phase {
+                Phase::Bridged => Disposition::Answered,
+                _ => Disposition::CallbackRequested,
+            };
+        }
+        match self.phase {
+            Phase::Greeting | Phase::Menu => Disposition::IvrOnly,
+            Phase::Queued => Disposition::Abandoned,
+            Phase::Bridged => Disposition::Answered,
+            Phase::CallbackWaiting | Phase::Whisper | Phase::DialingCitizen => {
+                Disposition::CallbackRequested
+            }
+        }
+    }
+
+    async fn media_event(&mut self, ev: MediaEvent) -> Option<Disposition> {
+        let from_citizen = self.citizen.as_ref().is_some_and(|c| c.media_leg == ev.leg);
+        let who = if from_citizen { "caller" } else { "agent" };
+        match ev.kind {
+            MediaEventKind::Dtmf(d) => return self.dtmf(d, "rfc4733", who).await,
+            MediaEventKind::PlayDone if from_citizen => return self.citizen_play_done().await,
+            MediaEventKind::PlayDone => {
+                if self.phase == Phase::Whisper {
+                    return self.whisper_done().await;
+                }
+            }
+            MediaEventKind::RtpTimeout => {
+                info!(call = self.call_ref, who, "media timeout");
+                self.log("rtp_timeout", json!({ "leg": who }));
+                if from_citizen {
+                    if let Some(c) = self.citizen.as_mut() {
+                        c.left = true;
+                    }
+                }
+                return Some(self.hangup_disposition());
+            }
+        }
+        None
+    }
+
+    /// A prompt to the citizen ended: next prompt, the menu, the queue, or the end.
+    async fn citizen_play_done(&mut self) -> Option<Disposition> {
+        if !self.playlist.is_empty() {
+            self.play_next();
+            return None;
+        }
+        match std::mem::replace(&mut self.after_play, AfterPlay::Nothing) {
+            AfterPlay::End(d) => return Some(d),
+            AfterPlay::AwaitCallback => {
+                self.await_callback();
+                return None;
+            }
+            AfterPlay::Nothing => {}
+        }
+        match self.phase {
+            Phase::Greeting => self.after_greeting().await,
+            Phase::Menu => {
+                if let Some(ivr) = self.ivr.as_mut() {
+                    ivr.handle(Instant::now(), hotline_ivr::Input::PlaybackDone);
+                }
+                return self.drive_ivr().await;
+            }
+            Phase::Queued => self.music_on_hold(),
+            _ => {}
+        }
+        None
+    }
+
+    /// The greeting is over: the line's menu if it has one, else straight to the queue (GB/T 33358).
+    async fn after_greeting(&mut self) {
+        match self.line.menu.clone() {
+            Some(menu) => self.start_menu(&menu).await,
+            None => {
+                let queue = self.line.queue.clone();
+                self.enqueue(queue).await;
+            }
+        }
+    }
+
+    /// Both DTMF transports end here, as one event for call control and the ticket.
+    async fn dtmf(&mut self, digit: char, via: &str, who: &str) -> Option<Disposition> {
+        tracing::debug!(call = self.call_ref, %digit, via, who, "dtmf");
+        self.log(
+            "dtmf",
+            json!({ "digit": digit.to_string(), "via": via, "from": who }),
+        );
+        if who != "caller" {
+            return None;
+        }
+        match self.phase {
+            Phase::Greeting if self.line.menu.is_some() => {
+                // A digit during the greeting skips it and counts as the menu's first digit.
+                if let Some(leg) = self.citizen_media() {
+                    let _ = self.media.stop(leg);
+                }
+                self.after_greeting().await;
+                self.menu_digit(digit).await
+            }
+            Phase::Menu => self.menu_digit(digit).await,
+            Phase::Queued => {
+                self.queued_digit(digit).await;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Ends every leg still up, releases the agent and closes the ticket.
+    async fn finish(&mut self, disposition: Disposition) {
+        let legs: Vec<String> = self.agents.keys().cloned().collect();
+        for call_id in legs {
+            let withdrawn = self
+                .agents
+                .get(&call_id)
+                .map(|l| l.withdrawn)
+                .unwrap_or(true);
+            if !withdrawn {
+                self.drop_agent_leg(&call_id);
+            }
+        }
+        self.hang_up_citizen();
+        match self.phase {
+            Phase::Queued => self.acd(AcdInput::Abandon {
+                call: self.call_ref,
+            }),
+            // A pending call-back that is given up (shutdown) leaves without counting as abandoned.
+            Phase::CallbackWaiting => self.acd(AcdInput::Leave {
+                call: self.call_ref,
+            }),
+            Phase::Bridged | Phase::Whisper | Phase::DialingCitizen => {
+                if let Some(agent) = self.answered_agent.clone() {
+                    self.acd(AcdInput::CallEnded { agent });
+                }
+            }
+            Phase::Greeting | Phase::Menu => {}
+        }
+        self.finish_callback(disposition).await;
+        if disposition == Disposition::Abandoned && self.callback.is_none() && self.queued.is_some() {
+            self.record_missed_call().await;
+        }
+        // A call-back keeps the ticket of the original call: its end is logged, the call fields stay.
+        if self.callback.is_none() {
+            self.close_ticket(disposition);
+        } else {
+            let kind = self.callback.as_ref().map(|c| match c.kind {
+                CallbackKind::Requested => "requested",
+                CallbackKind::Missed => "missed",
+            });
+            self.log(
+                "callback_ended",
+                json!({
+                    "kind": kind,
+                    "result": self.callback_result.as_deref().unwrap_or("not_dialled"),
+                    "agent": self.answered_agent,
+                }),
+            );
+        }
+        info!(call = self.call_ref, disposition = disposition.as_str(), total = ?self.started.elapsed(), "call ended");
+        if let Some(c) = self.citizen.as_mut() {
+            c.left = true;
+        }
+    }
+
+    fn close_ticket(&self, disposition: Disposition) {
+        let talk = self.answered.map(|a| secs(a.elapsed()));
+        let wait = match (self.queued, self.answered) {
+            (Some(q), Some(a)) => Some(secs(a.duration_since(q))),
+            (Some(q), None) => Some(secs(q.elapsed())),
+            _ => None,
+        };
+        let ivr_path = self.ivr.as_ref().map(|i| i.path_summary());
+        self.update(CallUpdate {
+            ended_at: Some(now_utc()),
+            disposition: Some(disposition),
+            wait_secs: wait,
+            talk_secs: talk,
+            ivr_path,
+            ..Default::default()
+        });
+    }
+
+    /// After the end, stay briefly to ACK/hang up late answers and absorb stray responses.
+    async fn linger(&mut self, rx: &mut mpsc::UnboundedReceiver<CallInput>) {
+        let _ = self.ctx.acd.send(AcdCmd::Detach {
+            call: self.call_ref,
+        });
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+        let pending = |call: &Call| {
+            call.agents.values().any(|l| l.dialog.is_none())
+                || call
+                    .citizen
+                    .as_ref()
+                    .is_some_and(|c| c.invite.is_some() && c.dialog.is_none())
+        };
+        while pending(self) {
+            let Ok(Some(input)) = tokio::time::timeout_at(deadline, rx.recv()).await else {
+                break;
+            };
+            match input {
+                CallInput::Response { resp } => {
+                    let call_id = resp.call_id().unwrap_or_default();
+                    if self.citizen.as_ref().is_some_and(|c| c.call_id == call_id) {
+                        self.late_citizen_answer(resp);
+                    } else {
+                        let _ = self.agent_response(resp).await;
+                    }
+                }
+                CallInput::Request { id, req, .. } => {
+                    let tag = self.local_tag_for(&req);
+                    self.respond(id, sipbuild::reply(&req, 200, "OK", &tag));
+                }
+                CallInput::RequestTimeout { call_id, .. } => {
+                    self.agents.remove(&call_id);
+                    if let Some(c) = self.citizen.as_mut() {
+                        if c.call_id == call_id {
+                            c.invite = None;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for call_id in self.agents.keys() {
+            self.sip(SipCmd::Unbind {
+                call_id: call_id.clone(),
+            });
+        }
+        if let Some(c) = &self.citizen {
+            self.sip(SipCmd::Unbind {
+                call_id: c.call_id.clone(),
+            });
+        }
+    }
+}
+
+/// Prompts that read a phone number digit by digit (for the agent's call-back whisper).
+fn digit_prompts(number: &str) -> Vec<String> {
+    number
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .map(|c| format!("num-{c}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whisper_reads_the_number_digit_by_digit() {
+        assert_eq!(
+            digit_prompts("138-0013"),
+            ["num-1", "num-3", "num-8", "num-0", "num-0", "num-1", "num-3"]
+        );
+        assert!(digit_prompts("anonymous").is_empty());
+    }
+}
