@@ -125,7 +125,7 @@ initial_status = "logged_out"
     assert_eq!(c.media.rtp_ports, [10000, 10001]);
     assert_eq!(c.sounds.language, "en");
     assert_eq!(c.agents[1].initial_status, InitialStatus::LoggedOut);
-    assert_eq!(c.agents[1].queues, Vec::<String>::new());
+    assert_eq!(c.agents[1].queues, Vec::<QueueMembership>::new());
     assert_eq!(c.shutdown_grace_secs, 0);
 }
 
