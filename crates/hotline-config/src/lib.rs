@@ -479,16 +479,20 @@ impl Config {
                 .and_then(|s| loc.path_at(s))
                 .unwrap_or_default();
             let mut message = first_line(e.message());
+            let mut line = span.map_or(1, |s| loc.line_at(s.start));
             if message.contains(raw::MEMBERSHIP_ENUM) {
-                // serde's untagged enums only say "did not match any variant".
+                // serde's untagged enums only say "did not match any variant", at the whole list.
                 message =
                     "must be a queue name or { name = \"QUEUE\", tier = N } (no other keys)".into();
+                if let Some(k) = bad_membership(&doc, &key) {
+                    line = loc.line_of(&k);
+                    key = k;
+                }
             }
             // serde reports a missing field at the enclosing table; name the field itself.
             if let Some(field) = between(&message, "missing field `", "`") {
                 key = locate::join(&key, field);
             }
-            let line = span.map_or(1, |s| loc.line_at(s.start));
             ConfigError {
                 file: file_name.to_string(),
                 line,
@@ -546,6 +550,36 @@ impl Config {
         }
         out
     }
+}
+
+/// `agents[N].queues` → `agents[N].queues[J]`, J the first entry that is neither a string nor an inline table of
+/// a string `name` and an integer `tier`.
+fn bad_membership(doc: &ImDocument<String>, key: &str) -> Option<String> {
+    let n: usize = key
+        .strip_prefix("agents[")?
+        .strip_suffix("].queues")?
+        .parse()
+        .ok()?;
+    let agents = doc.get("agents")?;
+    let queues = match agents.as_array_of_tables() {
+        Some(tables) => tables.get(n)?.get("queues")?.as_array()?,
+        None => agents
+            .as_array()?
+            .get(n)?
+            .as_inline_table()?
+            .get("queues")?
+            .as_array()?,
+    };
+    let ok = |v: &toml_edit::Value| {
+        v.is_str()
+            || v.as_inline_table().is_some_and(|t| {
+                t.get("name").is_some_and(|n| n.is_str())
+                    && t.iter()
+                        .all(|(k, v)| k == "name" || (k == "tier" && v.is_integer()))
+            })
+    };
+    let j = queues.iter().position(|v| !ok(v))?;
+    Some(format!("{key}[{j}]"))
 }
 
 fn line_at(text: &str, offset: usize) -> usize {
