@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Regenerate the shipped prompts: sounds/{zh,en}/*.wav, 8 kHz mono 16-bit PCM.
-# Needs espeak-ng (voices: cmn, en) and sox.
+# Needs espeak-ng (voices: cmn-latn-pinyin, en) and sox.
+#
+# Chinese uses the voice cmn-latn-pinyin, not cmn: espeak-ng turns each character into pinyin with a tone number
+# (三 -> san1), and the `cmn` voice ("latin as English", espeak-ng 1.51) then reads that pinyin as English, tone
+# number included ("san one"; espeak-ng issues #1028, #1044). cmn-latn-pinyin reads it as Mandarin. Hotline
+# numbers are written digit by digit the way they are said on the phone (幺二三四五 / "1 2 3 4 5"), not as
+# quantities (一万二千…).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v espeak-ng >/dev/null || { echo "gen-sounds: espeak-ng missing (scripts/install-deps.sh)" >&2; exit 1; }
@@ -9,9 +15,20 @@ command -v sox >/dev/null || { echo "gen-sounds: sox missing (scripts/install-de
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+zh=cmn-latn-pinyin
+
+# Refuse a Chinese text espeak-ng would partly read as English (a character missing from its dictionary).
+check_voice() { # VOICE TEXT
+    if [ "$1" = "$zh" ] && espeak-ng -v "$1" -x -q "$2" | grep -q '(en)'; then
+        echo "gen-sounds: espeak-ng would read part of \"$2\" as English" >&2
+        exit 1
+    fi
+}
+
 # speak VOICE OUT TEXT: espeak-ng -> 8 kHz mono 16-bit, normalised, 150 ms of silence either side.
 speak() {
     local voice=$1 out=$2 text=$3
+    check_voice "$voice" "$text"
     espeak-ng -v "$voice" -s 150 -w "$tmp/raw.wav" "$text"
     sox "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$out" \
         highpass 100 norm -3 pad 0.15 0.15
@@ -19,14 +36,14 @@ speak() {
 
 mkdir -p sounds/zh sounds/en
 
-speak cmn sounds/zh/welcome.wav "您好，欢迎致电12345政务服务便民热线，正在为您转接人工服务，请稍候。"
-speak cmn sounds/zh/status_available.wav "已示闲。"
-speak cmn sounds/zh/status_break.wav "已示忙。"
-speak cmn sounds/zh/status_logged_out.wav "已签出。"
-speak cmn sounds/zh/invalid_code.wav "您拨打的功能码无效。"
-speak cmn sounds/zh/goodbye.wav "感谢您的来电，再见。"
+speak "$zh" sounds/zh/welcome.wav "您好，欢迎致电幺二三四五政务服务便民热线，正在为您转接人工服务，请稍候。"
+speak "$zh" sounds/zh/status_available.wav "已示闲。"
+speak "$zh" sounds/zh/status_break.wav "已示忙。"
+speak "$zh" sounds/zh/status_logged_out.wav "已签出。"
+speak "$zh" sounds/zh/invalid_code.wav "您拨打的功能码无效。"
+speak "$zh" sounds/zh/goodbye.wav "感谢您的来电，再见。"
 
-speak en sounds/en/welcome.wav "Welcome to the 12345 citizen service hotline. Connecting you to an agent, please hold."
+speak en sounds/en/welcome.wav "Welcome to the 1 2 3 4 5 citizen service hotline. Connecting you to an agent, please hold."
 speak en sounds/en/status_available.wav "You are now available."
 speak en sounds/en/status_break.wav "You are on break."
 speak en sounds/en/status_logged_out.wav "You are logged out."
@@ -66,6 +83,7 @@ done
 # are concatenated ("一万二千…"), and espeak's silences would make a number crawl.
 speak_new() { # VOICE OUT TEXT
     [ -e "$2" ] && return 0
+    check_voice "$1" "$3"
     espeak-ng -v "$1" -s 150 -w "$tmp/raw.wav" "$3"
     sox "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$2" \
         highpass 100 silence 1 0.02 1% reverse silence 1 0.02 1% reverse norm -3 pad 0.04 0.06
@@ -74,21 +92,21 @@ speak_new() { # VOICE OUT TEXT
 
 zh_digits=(零 一 二 三 四 五 六 七 八 九)
 for i in "${!zh_digits[@]}"; do
-    speak_new cmn "sounds/zh/num-$i.wav" "${zh_digits[$i]}"
+    speak_new "$zh" "sounds/zh/num-$i.wav" "${zh_digits[$i]}"
 done
-speak_new cmn sounds/zh/num-10.wav "十"
-speak_new cmn sounds/zh/num-hundred.wav "百"
-speak_new cmn sounds/zh/num-thousand.wav "千"
-speak_new cmn sounds/zh/num-ten-thousand.wav "万"
-speak_new cmn sounds/zh/num-hundred-million.wav "亿"
-speak_new cmn sounds/zh/queue-position-before.wav "您当前排在第"
-speak_new cmn sounds/zh/queue-position-after.wav "位"
-speak_new cmn sounds/zh/wait-before.wav "预计等待"
-speak_new cmn sounds/zh/wait-minutes.wav "分钟"
-speak_new cmn sounds/zh/wait-minute.wav "分钟"
-speak_new cmn sounds/zh/wait-less-than-minute.wav "预计等待时间不到一分钟"
-speak_new cmn sounds/zh/welcome-elderly.wav "您好，欢迎致电12349养老服务热线。"
-speak_new cmn sounds/zh/elderly-menu.wav "老年人服务请按1，其他政务服务请按2，重听请按9。"
+speak_new "$zh" sounds/zh/num-10.wav "十"
+speak_new "$zh" sounds/zh/num-hundred.wav "百"
+speak_new "$zh" sounds/zh/num-thousand.wav "千"
+speak_new "$zh" sounds/zh/num-ten-thousand.wav "万"
+speak_new "$zh" sounds/zh/num-hundred-million.wav "亿"
+speak_new "$zh" sounds/zh/queue-position-before.wav "您当前排在第"
+speak_new "$zh" sounds/zh/queue-position-after.wav "位"
+speak_new "$zh" sounds/zh/wait-before.wav "预计等待"
+speak_new "$zh" sounds/zh/wait-minutes.wav "分钟"
+speak_new "$zh" sounds/zh/wait-minute.wav "分钟"
+speak_new "$zh" sounds/zh/wait-less-than-minute.wav "预计等待时间不到一分钟"
+speak_new "$zh" sounds/zh/welcome-elderly.wav "您好，欢迎致电幺二三四九养老服务热线。"
+speak_new "$zh" sounds/zh/elderly-menu.wav "老年人服务请按1，其他政务服务请按2，重听请按9。"
 
 en_words=(zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
     fifteen sixteen seventeen eighteen nineteen)
@@ -109,6 +127,35 @@ speak_new en sounds/en/wait-before.wav "Your estimated wait is"
 speak_new en sounds/en/wait-minutes.wav "minutes."
 speak_new en sounds/en/wait-minute.wav "minute."
 speak_new en sounds/en/wait-less-than-minute.wav "Your estimated wait is less than one minute."
-speak_new en sounds/en/welcome-elderly.wav "Welcome to the 12349 elderly care hotline."
+speak_new en sounds/en/welcome-elderly.wav "Welcome to the 1 2 3 4 9 elderly care hotline."
 speak_new en sounds/en/elderly-menu.wav \
     "For elderly care services, press 1. For other citizen services, press 2. To hear these options again, press 9."
+
+# ---------------------------------------------------------------------------------------------
+# Issue 3: sub-line greetings and menus named by config/hotline.toml, and prompts the switch plays
+# while a caller waits (call-back offer, max wait, transfer). Same rules as the IVR section above:
+# only missing files are created. Keep these short: a citizen waits through every second of them.
+# ---------------------------------------------------------------------------------------------
+speak_new "$zh" sounds/zh/welcome-housekeeping.wav "您好，这里是幺二三四三家政服务热线，请稍候。"
+speak_new "$zh" sounds/zh/welcome-power.wav "您好，欢迎致电幺二三九八供电服务热线。"
+speak_new "$zh" sounds/zh/power-menu.wav "停电报修请按1，其他用电业务请按2，重听请按9。"
+speak_new "$zh" sounds/zh/welcome-psychology.wav "你好，这里是幺二三五五学生心理援助热线，马上为你接通老师。"
+speak_new "$zh" sounds/zh/callback-offer.wav "如需挂机等待回拨，请按1。"
+speak_new "$zh" sounds/zh/callback-registered.wav "已为您登记回拨，轮到您时我们将给您回电。再见。"
+speak_new "$zh" sounds/zh/callback-whisper.wav "回拨来电，号码"
+speak_new "$zh" sounds/zh/max-wait.wav "很抱歉，当前等待时间较长。"
+speak_new "$zh" sounds/zh/transfer-other-queue.wav "正在为您转接其他座席组，请稍候。"
+
+speak_new en sounds/en/welcome-housekeeping.wav \
+    "This is the 1 2 3 4 3 housekeeping service line. Please hold."
+speak_new en sounds/en/welcome-power.wav "Welcome to the 1 2 3 9 8 power supply service line."
+speak_new en sounds/en/power-menu.wav \
+    "To report a power cut, press 1. For other electricity services, press 2. To hear these options again, press 9."
+speak_new en sounds/en/welcome-psychology.wav \
+    "Hello, this is the 1 2 3 5 5 student support line. Connecting you to a counsellor."
+speak_new en sounds/en/callback-offer.wav "To hang up and be called back when it is your turn, press 1."
+speak_new en sounds/en/callback-registered.wav \
+    "Your call-back request is registered. We will call you back when it is your turn. Goodbye."
+speak_new en sounds/en/callback-whisper.wav "Call-back to number"
+speak_new en sounds/en/max-wait.wav "We are sorry, the wait is longer than usual."
+speak_new en sounds/en/transfer-other-queue.wav "Transferring you to another group, please hold."

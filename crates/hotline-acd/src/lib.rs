@@ -5,20 +5,37 @@
 //! never reads the clock, so tests and simulators drive it with a fake one.
 //!
 //! As in FreeSWITCH mod_callcenter, an agent has a *status* it chooses ([`AgentStatus`]: available, on break,
-//! logged out) and a *state* the system sets ([`AgentState`]: idle, ringing, in call, wrap-up). A call is offered
-//! only to an agent that is available, registered and idle, and belongs to the call's queue.
+//! logged out) and a *state* the system sets ([`AgentState`]: idle, reserved, ringing, in call, wrap-up). A call
+//! is offered only to an agent that is available, registered, idle, not on a direct call, a member of the call's
+//! queue in a tier already open to the call, and holding the queue's skills.
 //!
-//! Distribution: calls are taken highest priority first, then oldest first (across queues, by arrival), and each
-//! goes to the eligible agent whose state became idle longest ago (ties by configuration order).
+//! Distribution: calls are taken highest priority first, then oldest first (across queues, by arrival). For each,
+//! eligible agents are ordered by tier (lower first), then skill level (sum of the levels of the queue's required
+//! skills, higher first), then the queue's [`Strategy`], then configuration order. Tier `t` opens to a call after
+//! `(t - 1) × tier_escalate` of waiting in that queue; a timer makes that moment trigger distribution.
+//!
+//! Misses: a ring timeout, [`FailReason::NoAnswer`] or [`FailReason::Unreachable`] (including the phone
+//! unregistering while reserved or ringing) count as a miss. After `max_no_answer` consecutive misses the agent's
+//! status becomes [`AgentStatus::Break`] with reason [`NO_ANSWER_REASON`]. An answer resets the count.
+//! [`FailReason::Rejected`] is not a miss: a reject is a deliberate act of an agent at the phone, and putting an
+//! agent who declines calls on break is for a supervisor to decide, not for the no-answer rule. A withdraw that is
+//! not the agent's fault (caller hung up, another agent answered a ring-all call, reconciliation) is not a miss
+//! either, and does not move the agent to the back of the longest-idle order.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+mod distribute;
+pub mod stats;
 mod strategy;
+
+pub use stats::{AgentLiveStats, AgentsByState, QueueLiveStats, WaitEstimate};
 pub use strategy::{Strategy, UnknownStrategy};
+
+use stats::{AgentCounters, QueueCounters};
 
 /// Opaque call id chosen by the switch.
 pub type CallRef = u64;
@@ -26,6 +43,9 @@ pub type CallRef = u64;
 /// How long a call waits before being re-offered to the only agent that just failed it (and how long that agent
 /// rests before any new offer), so a rejecting phone is not rung in a tight loop.
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(2);
+
+/// `break_reason` the core sets after `max_no_answer` consecutive misses.
+pub const NO_ANSWER_REASON: &str = "no_answer";
 
 /// What the agent chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -42,10 +62,10 @@ pub enum AgentStatus {
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
     Idle,
-    /// Chosen for a call but not yet ringing. Reserved for a future two-phase offer; the core currently goes
-    /// straight from idle to ringing.
+    /// Chosen for a call ([`AcdOutput::Offer`]); the switch has not yet reported [`AcdInput::Ringing`].
     Reserved,
     Ringing,
+    /// On a queue call, or on a direct (non-queue) call.
     InCall,
     WrapUp,
 }
@@ -69,36 +89,110 @@ pub struct AgentView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailReason {
-    /// Rang out (e.g. 408/480, or the switch's own timer).
+    /// Rang out (e.g. 408/480, or the switch's own timer). A miss.
     NoAnswer,
-    /// The agent declined (486/603).
+    /// The agent declined (486/603). Not a miss.
     Rejected,
-    /// The agent's phone could not be reached (no binding, 404, 503, transport error).
+    /// The agent's phone could not be reached (no binding, 404, 503, transport error). A miss.
     Unreachable,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueConfig {
     pub name: String,
-    /// How long an offer rings before the ACD withdraws it. Zero means no limit.
+    /// How long an offer rings (counted from the offer) before the ACD withdraws it. Zero means no limit.
     pub ring_timeout: Duration,
     /// Rest after each call before the agent is offered another. Zero means none.
     pub wrap_up: Duration,
+    pub strategy: Strategy,
+    /// Tier `t` is eligible for a call after `(t - 1) × tier_escalate` of waiting in this queue. Zero opens every
+    /// tier at once (lower tiers are still preferred).
+    pub tier_escalate: Duration,
+    /// Skills an agent must hold, each at level 1 or more.
+    pub skills: Vec<String>,
+    /// Consecutive misses after which the agent goes on break with reason [`NO_ANSWER_REASON`]; 0 turns it off.
+    pub max_no_answer: u32,
+}
+
+impl QueueConfig {
+    /// Defaults: 15 s ring timeout, no wrap-up, longest-idle, 30 s tier escalation, no skills, 3 misses.
+    pub fn new(name: impl Into<String>) -> Self {
+        QueueConfig {
+            name: name.into(),
+            ring_timeout: Duration::from_secs(15),
+            wrap_up: Duration::ZERO,
+            strategy: Strategy::LongestIdle,
+            tier_escalate: Duration::from_secs(30),
+            skills: Vec::new(),
+            max_no_answer: 3,
+        }
+    }
+}
+
+/// An agent's membership of a queue.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Membership {
+    pub queue: String,
+    /// 1 is the first tier; 0 is read as 1.
+    pub tier: u32,
+}
+
+impl Membership {
+    /// Tier 1.
+    pub fn new(queue: impl Into<String>) -> Self {
+        Membership {
+            queue: queue.into(),
+            tier: 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentConfig {
     pub id: String,
     pub name: String,
-    /// Names of the queues this agent serves; unknown names are ignored.
-    pub queues: Vec<String>,
+    /// Queues this agent serves; unknown names are ignored, a repeated queue keeps its first tier.
+    pub queues: Vec<Membership>,
+    /// Skill → level (level 0 counts as not held).
+    pub skills: BTreeMap<String, u32>,
     pub initial_status: AgentStatus,
+}
+
+impl AgentConfig {
+    /// An available agent named after its id, in no queue, with no skills.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
+        AgentConfig {
+            name: id.clone(),
+            id,
+            queues: Vec::new(),
+            skills: BTreeMap::new(),
+            initial_status: AgentStatus::Available,
+        }
+    }
+
+    /// Builder: adds a membership.
+    pub fn member(mut self, queue: impl Into<String>, tier: u32) -> Self {
+        self.queues.push(Membership {
+            queue: queue.into(),
+            tier,
+        });
+        self
+    }
+
+    /// Builder: adds a skill.
+    pub fn skill(mut self, skill: impl Into<String>, level: u32) -> Self {
+        self.skills.insert(skill.into(), level);
+        self
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AcdConfig {
     pub queues: Vec<QueueConfig>,
     pub agents: Vec<AgentConfig>,
+    /// Seed of the `random` strategy's generator (same seed and inputs, same choices).
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,16 +203,25 @@ pub enum AcdInput {
         status: AgentStatus,
         reason: Option<String>,
     },
-    /// The agent's phone gained its first or lost its last registration.
+    /// The agent's phone gained its first or lost its last registration. Losing it while reserved or ringing
+    /// fails the offer as unreachable (a miss) and withdraws it.
     Registered { agent: String, registered: bool },
-    /// A caller joins `queue`. Higher `priority` is served first; FIFO within a priority.
+    /// A caller joins `queue`. Higher `priority` is served first; FIFO within a priority. `callback` marks a
+    /// callback request re-queued by the API: it is not counted as offered (nor answered or abandoned).
     Enqueue {
         call: CallRef,
         queue: String,
         priority: i32,
+        callback: bool,
     },
     /// The caller left (hung up, or the switch gave up). Unknown or already answered calls are ignored.
     Abandon { call: CallRef },
+    /// The call leaves its queue without counting as abandoned (max wait → another queue or a menu). A later
+    /// `Enqueue` of the same call keeps its first arrival for statistics.
+    Leave { call: CallRef },
+    /// The switch sent the INVITE for an offer: the agent goes from reserved to ringing. Stale reports are
+    /// ignored.
+    Ringing { call: CallRef, agent: String },
     /// The agent answered an offer. If the offer is no longer current, a `Withdraw` comes back so the switch
     /// hangs that agent leg up.
     Answered { call: CallRef, agent: String },
@@ -132,21 +235,40 @@ pub enum AcdInput {
     CallEnded { agent: String },
     /// The agent finished wrap-up early.
     EndWrapUp { agent: String },
+    /// The agent is (`active`) or no longer is on a non-queue call. While active the agent shows `in_call` and is
+    /// never offered queue calls; a pending offer is withdrawn (not a miss).
+    DirectCall { agent: String, active: bool },
+    /// The calls the switch still has. Agents reserved, ringing or in call for any other call are freed
+    /// ([`AcdOutput::Reconciled`]; in call → wrap-up as after `CallEnded`), and held calls not in `live` are
+    /// dropped and counted abandoned. Direct calls are not touched (they carry no call reference).
+    Reconcile { live: Vec<CallRef> },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+// No `Eq`: `WrapUpEnded::secs` is a float.
+#[derive(Debug, Clone, PartialEq)]
 pub enum AcdOutput {
-    /// Ring `agent` for `call` (waiting in `queue`).
+    /// Ring `agent` for `call` (waiting in `queue`). The agent is reserved until [`AcdInput::Ringing`]. A ring-all
+    /// queue offers one call to many agents at once.
     Offer {
         call: CallRef,
         agent: String,
         queue: String,
     },
-    /// Stop ringing `agent` for `call` (ring timeout, caller abandoned), or hang up the agent leg that answered a
-    /// stale offer. Only that agent's leg is affected; the call may be ringing someone else.
+    /// Stop ringing `agent` for `call` (ring timeout, caller abandoned, another agent answered), or hang up the
+    /// agent leg that answered a stale offer. Only that agent's leg is affected.
     Withdraw { call: CallRef, agent: String },
     /// The agent's status, state or registration changed.
     AgentChanged(AgentView),
+    /// Wrap-up after `call` ended (timeout, `EndWrapUp`, or immediately when the queue has none); `secs` is its
+    /// length, for the ticket.
+    WrapUpEnded {
+        agent: String,
+        call: CallRef,
+        secs: f64,
+    },
+    /// Reconciliation freed `agent`, which was reserved, ringing or in call for `call` that no longer exists.
+    /// The switch drops any leg it may still hold for it.
+    Reconciled { agent: String, call: CallRef },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -162,9 +284,29 @@ pub enum AcdError {
 /// Waiting order inside a queue: highest priority first, then arrival order.
 type WaitKey = (Reverse<i32>, u64);
 
+/// One agent's place in one queue.
+#[derive(Debug, Clone, Copy)]
+struct Member {
+    queue: usize,
+    tier: u32,
+    /// Sum of the agent's levels in the queue's required skills.
+    level: u32,
+    /// Holds every required skill.
+    qualified: bool,
+}
+
 struct Queue {
     cfg: QueueConfig,
     waiting: BTreeMap<WaitKey, CallRef>,
+    /// Agents of this queue in configuration order (qualified or not), for statistics.
+    members: Vec<usize>,
+    /// Highest tier among qualified members: escalation timers stop there.
+    max_tier: u32,
+    /// Agent offered last, for round-robin.
+    rr_last: Option<usize>,
+    counters: QueueCounters,
+    /// Instants of the last answers, oldest first, for the wait estimate.
+    recent_answers: VecDeque<Instant>,
 }
 
 struct Call {
@@ -172,10 +314,17 @@ struct Call {
     priority: i32,
     /// Arrival order; kept across failed offers so the call returns to its place, not the tail.
     seq: u64,
-    /// Agent currently ringing for this call.
-    offered_to: Option<usize>,
+    /// First `Enqueue` (kept across `Leave`/`Enqueue`): the start of the caller's wait in statistics.
+    first_enqueued: Instant,
+    /// `Enqueue` into this queue: tiers escalate from here.
+    enqueued: Instant,
+    callback: bool,
+    /// Agents reserved or ringing for this call (several only in ring-all). Empty: the call is waiting.
+    offered_to: Vec<usize>,
     /// Agent that just failed this call: passed over on the next offer while anyone else can take it.
     skip: Option<usize>,
+    /// When the next tier opens to this waiting call.
+    escalate_at: Option<Instant>,
 }
 
 impl Call {
@@ -184,50 +333,96 @@ impl Call {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
 enum Work {
     Idle,
-    Ringing {
+    /// Reserved (`ringing == false`) or ringing for a queue call; the deadline counts from the offer.
+    Offered {
         call: CallRef,
+        ringing: bool,
         deadline: Option<Instant>,
     },
     InCall {
+        call: CallRef,
         queue: usize,
+        answered_at: Instant,
     },
     WrapUp {
-        deadline: Instant,
+        call: CallRef,
+        queue: usize,
+        started: Instant,
+        /// `None` only if the configured wrap-up overflows the clock: then only `EndWrapUp` ends it.
+        deadline: Option<Instant>,
     },
+}
+
+impl Work {
+    fn deadline(&self) -> Option<Instant> {
+        match *self {
+            Work::Offered { deadline, .. } | Work::WrapUp { deadline, .. } => deadline,
+            _ => None,
+        }
+    }
+
+    fn offered_call(&self) -> Option<CallRef> {
+        match *self {
+            Work::Offered { call, .. } => Some(call),
+            _ => None,
+        }
+    }
 }
 
 struct Agent {
     id: String,
     name: String,
-    queues: Vec<usize>,
+    members: Vec<Member>,
     status: AgentStatus,
     break_reason: Option<String>,
     registered: bool,
+    /// On a non-queue call.
+    direct: bool,
     work: Work,
     /// When the state last became idle; `None` means "since start-up", which sorts as longest idle.
     idle_since: Option<Instant>,
     /// After a failed offer the agent is not offered anything until then.
     rest_until: Option<Instant>,
+    consecutive_misses: u32,
+    counters: AgentCounters,
 }
 
 impl Agent {
     fn state(&self) -> AgentState {
         match self.work {
-            Work::Idle => AgentState::Idle,
-            Work::Ringing { .. } => AgentState::Ringing,
+            Work::Offered { ringing: false, .. } => AgentState::Reserved,
+            Work::Offered { ringing: true, .. } => AgentState::Ringing,
             Work::InCall { .. } => AgentState::InCall,
+            _ if self.direct => AgentState::InCall,
             Work::WrapUp { .. } => AgentState::WrapUp,
+            Work::Idle => AgentState::Idle,
         }
     }
 
     fn offerable(&self, now: Instant) -> bool {
         self.status == AgentStatus::Available
             && self.registered
+            && !self.direct
             && matches!(self.work, Work::Idle)
             && self.rest_until.is_none_or(|t| t <= now)
     }
+}
+
+/// What a pending timer is for. Every timer is also recorded on its owner, so it can be removed exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    /// The agent's ring deadline or wrap-up end.
+    Work(usize),
+    Rest(usize),
+    Escalate(CallRef),
+}
+
+/// `now + d`, or `None` if that overflows the clock (a huge configured duration never panics).
+fn after(now: Instant, d: Duration) -> Option<Instant> {
+    now.checked_add(d)
 }
 
 /// The ACD core. See the crate documentation.
@@ -237,9 +432,16 @@ pub struct Acd {
     agents: Vec<Agent>,
     agent_index: HashMap<String, usize>,
     calls: HashMap<CallRef, Call>,
+    /// Calls waiting (not offered) across all queues.
+    n_waiting: usize,
+    /// First arrival of calls that left their queue, for a later `Enqueue`; pruned by `Reconcile`.
+    left: HashMap<CallRef, Instant>,
+    timers: BTreeSet<(Instant, Timer)>,
     out: VecDeque<AcdOutput>,
     next_seq: u64,
     retry_delay: Duration,
+    /// xorshift64* state of the `random` strategy.
+    rng: u64,
 }
 
 impl Acd {
@@ -255,6 +457,11 @@ impl Acd {
             queues.push(Queue {
                 cfg: q,
                 waiting: BTreeMap::new(),
+                members: Vec::new(),
+                max_tier: 1,
+                rr_last: None,
+                counters: QueueCounters::default(),
+                recent_answers: VecDeque::new(),
             });
         }
         let mut agents = Vec::new();
@@ -263,25 +470,50 @@ impl Acd {
             if agent_index.contains_key(&a.id) {
                 continue;
             }
-            let mut qs: Vec<usize> = Vec::new();
-            for name in &a.queues {
-                if let Some(&i) = queue_index.get(name) {
-                    if !qs.contains(&i) {
-                        qs.push(i);
+            let idx = agents.len();
+            let mut members: Vec<Member> = Vec::new();
+            for m in &a.queues {
+                let Some(&qi) = queue_index.get(&m.queue) else {
+                    continue;
+                };
+                if members.iter().any(|x| x.queue == qi) {
+                    continue;
+                }
+                let q: &mut Queue = &mut queues[qi];
+                let tier = m.tier.max(1);
+                let mut qualified = true;
+                let mut level = 0u32;
+                for s in &q.cfg.skills {
+                    match a.skills.get(s) {
+                        Some(&l) if l >= 1 => level = level.saturating_add(l),
+                        _ => qualified = false,
                     }
                 }
+                if qualified {
+                    q.max_tier = q.max_tier.max(tier);
+                }
+                q.members.push(idx);
+                members.push(Member {
+                    queue: qi,
+                    tier,
+                    level,
+                    qualified,
+                });
             }
-            agent_index.insert(a.id.clone(), agents.len());
+            agent_index.insert(a.id.clone(), idx);
             agents.push(Agent {
                 id: a.id,
                 name: a.name,
-                queues: qs,
+                members,
                 status: a.initial_status,
                 break_reason: None,
                 registered: false,
+                direct: false,
                 work: Work::Idle,
                 idle_since: None,
                 rest_until: None,
+                consecutive_misses: 0,
+                counters: AgentCounters::default(),
             });
         }
         Acd {
@@ -290,9 +522,14 @@ impl Acd {
             agents,
             agent_index,
             calls: HashMap::new(),
+            n_waiting: 0,
+            left: HashMap::new(),
+            timers: BTreeSet::new(),
             out: VecDeque::new(),
             next_seq: 0,
             retry_delay: DEFAULT_RETRY_DELAY,
+            // xorshift must not start at zero.
+            rng: cfg.seed ^ 0x9E37_79B9_7F4A_7C15,
         }
     }
 
@@ -319,51 +556,38 @@ impl Acd {
         self.out.pop_front()
     }
 
-    /// When [`Acd::handle_timeout`] should next be called.
+    /// When [`Acd::handle_timeout`] should next be called: a ring deadline, a wrap-up end, the end of an agent's
+    /// rest after a failed offer, or a tier opening to a waiting call.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut next: Option<Instant> = None;
-        let mut consider = |t: Instant| {
-            if next.is_none_or(|n| t < n) {
-                next = Some(t);
-            }
-        };
-        for a in &self.agents {
-            match a.work {
-                Work::Ringing {
-                    deadline: Some(d), ..
-                } => consider(d),
-                Work::WrapUp { deadline } => consider(deadline),
-                _ => {}
-            }
-            if let Some(t) = a.rest_until {
-                consider(t);
-            }
-        }
-        next
+        self.timers.first().map(|&(t, _)| t)
     }
 
-    /// Expires ring timeouts, wrap-ups and rests due at `now`, then distributes.
+    /// Expires ring timeouts, wrap-ups, rests and tier escalations due at `now`, then distributes.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for idx in 0..self.agents.len() {
-            match self.agents[idx].work {
-                Work::Ringing {
-                    call,
-                    deadline: Some(d),
-                } if d <= now => {
-                    // The ACD owns the ring timer: tell the switch to stop ringing, then treat it as no answer.
-                    self.out.push_back(AcdOutput::Withdraw {
-                        call,
-                        agent: self.agents[idx].id.clone(),
-                    });
-                    // Measured from the deadline, not from a late wake-up, so idle order stays exact.
-                    self.fail_offer(d, idx, call);
-                }
-                Work::WrapUp { deadline } if deadline <= now => self.become_idle(deadline, idx),
-                _ => {}
+        while let Some(&(t, timer)) = self.timers.first() {
+            if t > now {
+                break;
             }
-            let a = &mut self.agents[idx];
-            if a.rest_until.is_some_and(|t| t <= now) {
-                a.rest_until = None;
+            self.timers.remove(&(t, timer));
+            match timer {
+                Timer::Work(idx) => match self.agents[idx].work {
+                    Work::Offered { call, .. } => {
+                        // The ACD owns the ring timer: tell the switch to stop ringing, then count a miss.
+                        self.withdraw(idx, call);
+                        self.set_work(idx, Work::Idle);
+                        // Measured from the deadline, not from a late wake-up, so idle order stays exact.
+                        self.fail_offer(t, idx, call, FailReason::NoAnswer);
+                    }
+                    Work::WrapUp { .. } => self.end_wrap_up(t, idx),
+                    _ => {}
+                },
+                Timer::Rest(idx) => self.agents[idx].rest_until = None,
+                Timer::Escalate(call) => {
+                    if let Some(c) = self.calls.get_mut(&call) {
+                        c.escalate_at = None;
+                    }
+                    self.schedule_escalation(call, now);
+                }
             }
         }
         self.distribute(now);
@@ -378,7 +602,7 @@ impl Acd {
         self.agent_index.get(id).map(|&i| self.view(i))
     }
 
-    /// Calls waiting (not ringing anyone) in `queue`; 0 for an unknown queue.
+    /// Calls waiting (not reserved/ringing anyone) in `queue`; 0 for an unknown queue.
     pub fn queue_len(&self, queue: &str) -> usize {
         self.queue_index
             .get(queue)
@@ -390,18 +614,23 @@ impl Acd {
         self.queues.iter().map(|q| q.cfg.name.clone()).collect()
     }
 
+    /// The queue's configuration.
+    pub fn queue_config(&self, queue: &str) -> Option<&QueueConfig> {
+        self.queue_index.get(queue).map(|&q| &self.queues[q].cfg)
+    }
+
     /// 1-based place of a waiting call in its queue (for "you are caller number N" prompts); `None` if the call
-    /// is not waiting (unknown, ringing an agent, or answered).
+    /// is not waiting (unknown, offered to an agent, or answered).
     pub fn position(&self, call: CallRef) -> Option<usize> {
         let c = self.calls.get(&call)?;
-        if c.offered_to.is_some() {
+        if !c.offered_to.is_empty() {
             return None;
         }
         let key = c.key();
         Some(self.queues[c.queue].waiting.range(..key).count() + 1)
     }
 
-    /// Whether the ACD still holds `call` (waiting or ringing an agent).
+    /// Whether the ACD still holds `call` (waiting or offered to an agent).
     pub fn contains_call(&self, call: CallRef) -> bool {
         self.calls.contains_key(&call)
     }
@@ -427,8 +656,8 @@ impl Acd {
                     None
                 };
                 let a = &mut self.agents[idx];
-                // Work in progress is untouched: a ringing or in-call agent keeps the call; the new status only
-                // decides whether more calls come.
+                // Work in progress is untouched (a reserved, ringing or in-call agent keeps the call, wrap-up runs
+                // to its end): the status only decides whether more calls come.
                 if a.status != status || a.break_reason != reason {
                     a.status = status;
                     a.break_reason = reason;
@@ -437,15 +666,22 @@ impl Acd {
             }
             AcdInput::Registered { agent, registered } => {
                 let idx = self.agent_idx(&agent)?;
-                if self.agents[idx].registered != registered {
-                    self.agents[idx].registered = registered;
-                    self.changed(idx);
+                let was = std::mem::replace(&mut self.agents[idx].registered, registered);
+                match self.agents[idx].work.offered_call() {
+                    Some(call) if !registered => {
+                        self.withdraw(idx, call);
+                        self.set_work(idx, Work::Idle);
+                        self.fail_offer(now, idx, call, FailReason::Unreachable);
+                    }
+                    _ if was != registered => self.changed(idx),
+                    _ => {}
                 }
             }
             AcdInput::Enqueue {
                 call,
                 queue,
                 priority,
+                callback,
             } => {
                 let q = *self
                     .queue_index
@@ -454,98 +690,383 @@ impl Acd {
                 if self.calls.contains_key(&call) {
                     return Err(AcdError::DuplicateCall(call));
                 }
+                let first_enqueued = self.left.remove(&call).unwrap_or(now);
+                if !callback {
+                    self.queues[q].counters.offered += 1;
+                }
                 let c = Call {
                     queue: q,
                     priority,
                     seq: self.next_seq,
-                    offered_to: None,
+                    first_enqueued,
+                    enqueued: now,
+                    callback,
+                    offered_to: Vec::new(),
                     skip: None,
+                    escalate_at: None,
                 };
                 self.next_seq += 1;
                 self.queues[q].waiting.insert(c.key(), call);
+                self.n_waiting += 1;
                 self.calls.insert(call, c);
+                self.schedule_escalation(call, now);
             }
             AcdInput::Abandon { call } => {
-                if let Some(c) = self.calls.remove(&call) {
-                    match c.offered_to {
-                        Some(idx) => {
-                            self.out.push_back(AcdOutput::Withdraw {
-                                call,
-                                agent: self.agents[idx].id.clone(),
-                            });
-                            self.become_idle(now, idx);
-                        }
-                        None => {
-                            self.queues[c.queue].waiting.remove(&c.key());
-                        }
-                    }
+                self.left.remove(&call);
+                if let Some(c) = self.remove_call(call, true) {
+                    self.count_abandon(now, &c);
                 }
             }
-            AcdInput::Answered { call, agent } => {
-                let idx = self.agent_idx(&agent)?;
-                match self.agents[idx].work {
-                    Work::Ringing { call: c, .. } if c == call => {
-                        let queue = self.calls.remove(&call).map_or(0, |c| c.queue);
-                        self.agents[idx].work = Work::InCall { queue };
-                        self.changed(idx);
-                    }
-                    // Withdrawn already (timeout, abandon) or never offered: the switch must drop this leg.
-                    _ => self.out.push_back(AcdOutput::Withdraw { call, agent }),
+            AcdInput::Leave { call } => {
+                if let Some(c) = self.remove_call(call, true) {
+                    self.left.insert(call, c.first_enqueued);
                 }
             }
-            AcdInput::OfferFailed { call, agent, .. } => {
+            AcdInput::Ringing { call, agent } => {
                 let idx = self.agent_idx(&agent)?;
-                if matches!(self.agents[idx].work, Work::Ringing { call: c, .. } if c == call) {
-                    self.fail_offer(now, idx, call);
-                }
-            }
-            AcdInput::CallEnded { agent } => {
-                let idx = self.agent_idx(&agent)?;
-                if let Work::InCall { queue } = self.agents[idx].work {
-                    let wrap = self
-                        .queues
-                        .get(queue)
-                        .map_or(Duration::ZERO, |q| q.cfg.wrap_up);
-                    if wrap.is_zero() {
-                        self.become_idle(now, idx);
-                    } else {
-                        self.agents[idx].work = Work::WrapUp {
-                            deadline: now + wrap,
+                if let Work::Offered {
+                    call: c,
+                    ringing: false,
+                    deadline,
+                } = self.agents[idx].work
+                {
+                    if c == call {
+                        self.agents[idx].work = Work::Offered {
+                            call,
+                            ringing: true,
+                            deadline,
                         };
                         self.changed(idx);
                     }
                 }
             }
-            AcdInput::EndWrapUp { agent } => {
+            AcdInput::Answered { call, agent } => {
                 let idx = self.agent_idx(&agent)?;
-                if matches!(self.agents[idx].work, Work::WrapUp { .. }) {
-                    self.become_idle(now, idx);
+                if self.agents[idx].work.offered_call() == Some(call)
+                    && self.calls.contains_key(&call)
+                {
+                    self.answer(now, idx, call);
+                } else {
+                    // Withdrawn already (timeout, abandon, another agent) or never offered: the switch must drop
+                    // this leg.
+                    self.out.push_back(AcdOutput::Withdraw { call, agent });
                 }
             }
+            AcdInput::OfferFailed {
+                call,
+                agent,
+                reason,
+            } => {
+                let idx = self.agent_idx(&agent)?;
+                if self.agents[idx].work.offered_call() == Some(call) {
+                    self.set_work(idx, Work::Idle);
+                    self.fail_offer(now, idx, call, reason);
+                }
+            }
+            AcdInput::CallEnded { agent } => {
+                let idx = self.agent_idx(&agent)?;
+                self.end_call(now, idx);
+            }
+            AcdInput::EndWrapUp { agent } => {
+                let idx = self.agent_idx(&agent)?;
+                self.end_wrap_up(now, idx);
+            }
+            AcdInput::DirectCall { agent, active } => {
+                let idx = self.agent_idx(&agent)?;
+                let a = &mut self.agents[idx];
+                let was = std::mem::replace(&mut a.direct, active);
+                if was && !active && matches!(a.work, Work::Idle) {
+                    a.idle_since = Some(now);
+                }
+                match a.work.offered_call() {
+                    // The phone is busy now; not the agent's fault.
+                    Some(call) if active => {
+                        self.withdraw(idx, call);
+                        self.release(now, idx, call);
+                    }
+                    _ if was != active => self.changed(idx),
+                    _ => {}
+                }
+            }
+            AcdInput::Reconcile { live } => self.reconcile(now, live),
         }
         Ok(())
     }
 
-    /// The ringing agent `idx` did not take `call`: the agent rests, the call goes back to its place in the queue
-    /// and passes this agent over next time if anyone else can take it.
-    fn fail_offer(&mut self, now: Instant, idx: usize, call: CallRef) {
-        if let Some(c) = self.calls.get_mut(&call) {
-            c.offered_to = None;
-            c.skip = Some(idx);
-            let key = c.key();
-            self.queues[c.queue].waiting.insert(key, call);
+    /// Replaces the agent's work, keeping its timer in step.
+    fn set_work(&mut self, idx: usize, work: Work) {
+        if let Some(d) = self.agents[idx].work.deadline() {
+            self.timers.remove(&(d, Timer::Work(idx)));
         }
-        if !self.retry_delay.is_zero() {
-            self.agents[idx].rest_until = Some(now + self.retry_delay);
+        if let Some(d) = work.deadline() {
+            self.timers.insert((d, Timer::Work(idx)));
         }
-        self.become_idle(now, idx);
+        self.agents[idx].work = work;
     }
 
-    fn become_idle(&mut self, now: Instant, idx: usize) {
-        let a = &mut self.agents[idx];
-        a.work = Work::Idle;
-        a.idle_since = Some(now);
+    fn set_rest(&mut self, idx: usize, until: Option<Instant>) {
+        if let Some(t) = self.agents[idx].rest_until {
+            self.timers.remove(&(t, Timer::Rest(idx)));
+        }
+        if let Some(t) = until {
+            self.timers.insert((t, Timer::Rest(idx)));
+        }
+        self.agents[idx].rest_until = until;
+    }
+
+    fn set_escalation(&mut self, call: CallRef, at: Option<Instant>) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if let Some(t) = c.escalate_at {
+            self.timers.remove(&(t, Timer::Escalate(call)));
+        }
+        if let Some(t) = at {
+            self.timers.insert((t, Timer::Escalate(call)));
+        }
+        c.escalate_at = at;
+    }
+
+    /// Arms the timer for the next tier to open to a waiting call, if a higher tier exists.
+    fn schedule_escalation(&mut self, call: CallRef, now: Instant) {
+        let next = self.calls.get(&call).and_then(|c| {
+            if !c.offered_to.is_empty() {
+                return None;
+            }
+            let q = &self.queues[c.queue];
+            let e = q.cfg.tier_escalate;
+            if e.is_zero() || q.max_tier <= 1 {
+                return None;
+            }
+            let waited = now.saturating_duration_since(c.enqueued);
+            // Tiers up to floor(waited / e) + 1 are open; the next one opens at k × e.
+            let k = waited.as_nanos() / e.as_nanos() + 1;
+            if k > u128::from(q.max_tier - 1) {
+                return None;
+            }
+            let k = u32::try_from(k).ok()?;
+            after(c.enqueued, e.checked_mul(k)?)
+        });
+        self.set_escalation(call, next);
+    }
+
+    /// Highest tier open to a call that has waited in its queue since `enqueued`.
+    fn tier_limit(&self, c: &Call, now: Instant) -> u32 {
+        let e = self.queues[c.queue].cfg.tier_escalate;
+        if e.is_zero() {
+            return u32::MAX;
+        }
+        let waited = now.saturating_duration_since(c.enqueued);
+        u32::try_from(waited.as_nanos() / e.as_nanos())
+            .unwrap_or(u32::MAX)
+            .saturating_add(1)
+    }
+
+    fn withdraw(&mut self, idx: usize, call: CallRef) {
+        self.out.push_back(AcdOutput::Withdraw {
+            call,
+            agent: self.agents[idx].id.clone(),
+        });
+    }
+
+    /// Removes `idx` from the call's offers; the call waits again, at its place, once nobody is offered it.
+    fn unoffer(&mut self, now: Instant, idx: usize, call: CallRef, skip: bool) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        c.offered_to.retain(|&i| i != idx);
+        if c.offered_to.is_empty() {
+            c.skip = skip.then_some(idx);
+            let key = c.key();
+            self.queues[c.queue].waiting.insert(key, call);
+            self.n_waiting += 1;
+            self.schedule_escalation(call, now);
+        }
+    }
+
+    /// Frees an agent whose offer ended through no fault of its own (not a miss, idle order kept).
+    fn release(&mut self, now: Instant, idx: usize, call: CallRef) {
+        self.set_work(idx, Work::Idle);
+        self.unoffer(now, idx, call, false);
         self.changed(idx);
+    }
+
+    /// The offer of `call` to agent `idx` (already set idle) failed: count it, rest the agent, put the call back
+    /// (passing this agent over next time if anyone else can take it), and apply the no-answer break.
+    fn fail_offer(&mut self, now: Instant, idx: usize, call: CallRef, reason: FailReason) {
+        let queue = self.calls.get(&call).map(|c| c.queue);
+        self.unoffer(now, idx, call, true);
+        if !self.retry_delay.is_zero() {
+            self.set_rest(idx, after(now, self.retry_delay));
+        }
+        let a = &mut self.agents[idx];
+        a.idle_since = Some(now);
+        if reason == FailReason::Rejected {
+            a.counters.rejected += 1;
+        } else {
+            a.counters.missed += 1;
+            a.consecutive_misses = a.consecutive_misses.saturating_add(1);
+            let max = queue.map_or(0, |q| self.queues[q].cfg.max_no_answer);
+            if max > 0 && a.consecutive_misses >= max {
+                a.consecutive_misses = 0;
+                a.status = AgentStatus::Break;
+                a.break_reason = Some(NO_ANSWER_REASON.to_string());
+            }
+        }
+        self.changed(idx);
+    }
+
+    /// Removes a call from the ACD; agents offered it are withdrawn (when `withdraw`) and freed without a miss.
+    fn remove_call(&mut self, call: CallRef, withdraw: bool) -> Option<Call> {
+        let c = self.calls.remove(&call)?;
+        if let Some(t) = c.escalate_at {
+            self.timers.remove(&(t, Timer::Escalate(call)));
+        }
+        if c.offered_to.is_empty() {
+            self.queues[c.queue].waiting.remove(&c.key());
+            self.n_waiting -= 1;
+        }
+        for &idx in &c.offered_to {
+            if withdraw {
+                self.withdraw(idx, call);
+            } else {
+                self.out.push_back(AcdOutput::Reconciled {
+                    agent: self.agents[idx].id.clone(),
+                    call,
+                });
+            }
+            self.set_work(idx, Work::Idle);
+            self.changed(idx);
+        }
+        Some(c)
+    }
+
+    fn answer(&mut self, now: Instant, idx: usize, call: CallRef) {
+        let Some(mut c) = self.calls.remove(&call) else {
+            return;
+        };
+        // Every other agent ringing for this (ring-all) call stops, without a miss.
+        c.offered_to.retain(|&i| i != idx);
+        for &other in &c.offered_to {
+            self.withdraw(other, call);
+            self.set_work(other, Work::Idle);
+            self.changed(other);
+        }
+        if let Some(t) = c.escalate_at {
+            self.timers.remove(&(t, Timer::Escalate(call)));
+        }
+        self.count_answer(now, &c);
+        let a = &mut self.agents[idx];
+        a.consecutive_misses = 0;
+        a.counters.answered += 1;
+        self.set_work(
+            idx,
+            Work::InCall {
+                call,
+                queue: c.queue,
+                answered_at: now,
+            },
+        );
+        self.changed(idx);
+    }
+
+    /// The agent's queue call ended (hang-up or reconciliation): talk time counted, wrap-up starts.
+    fn end_call(&mut self, now: Instant, idx: usize) {
+        let Work::InCall {
+            call,
+            queue,
+            answered_at,
+        } = self.agents[idx].work
+        else {
+            return;
+        };
+        self.count_talk(idx, queue, now.saturating_duration_since(answered_at));
+        let wrap = self.queues[queue].cfg.wrap_up;
+        if wrap.is_zero() {
+            self.set_work(idx, Work::Idle);
+            self.count_wrap_up(idx, queue, Duration::ZERO);
+            self.out.push_back(AcdOutput::WrapUpEnded {
+                agent: self.agents[idx].id.clone(),
+                call,
+                secs: 0.0,
+            });
+            self.agents[idx].idle_since = Some(now);
+        } else {
+            self.set_work(
+                idx,
+                Work::WrapUp {
+                    call,
+                    queue,
+                    started: now,
+                    deadline: after(now, wrap),
+                },
+            );
+        }
+        self.changed(idx);
+    }
+
+    /// Ends the agent's wrap-up (if any) at `at`: by its timer or by `EndWrapUp`.
+    fn end_wrap_up(&mut self, at: Instant, idx: usize) {
+        let Work::WrapUp {
+            call,
+            queue,
+            started,
+            ..
+        } = self.agents[idx].work
+        else {
+            return;
+        };
+        self.set_work(idx, Work::Idle);
+        let len = at.saturating_duration_since(started);
+        self.count_wrap_up(idx, queue, len);
+        self.out.push_back(AcdOutput::WrapUpEnded {
+            agent: self.agents[idx].id.clone(),
+            call,
+            secs: len.as_secs_f64(),
+        });
+        self.agents[idx].idle_since = Some(at);
+        self.changed(idx);
+    }
+
+    fn reconcile(&mut self, now: Instant, live: Vec<CallRef>) {
+        let live: HashSet<CallRef> = live.into_iter().collect();
+        for idx in 0..self.agents.len() {
+            if let Work::InCall { call, .. } = self.agents[idx].work {
+                if !live.contains(&call) {
+                    self.out.push_back(AcdOutput::Reconciled {
+                        agent: self.agents[idx].id.clone(),
+                        call,
+                    });
+                    self.end_call(now, idx);
+                }
+            }
+        }
+        let mut gone: Vec<CallRef> = self
+            .calls
+            .keys()
+            .filter(|c| !live.contains(c))
+            .copied()
+            .collect();
+        gone.sort_unstable();
+        for call in gone {
+            if let Some(c) = self.remove_call(call, false) {
+                self.count_abandon(now, &c);
+            }
+        }
+        // An offer for a call the ACD no longer holds cannot happen, but never leave such an agent stuck.
+        for idx in 0..self.agents.len() {
+            if let Some(call) = self.agents[idx].work.offered_call() {
+                if !self.calls.contains_key(&call) {
+                    self.out.push_back(AcdOutput::Reconciled {
+                        agent: self.agents[idx].id.clone(),
+                        call,
+                    });
+                    self.set_work(idx, Work::Idle);
+                    self.changed(idx);
+                }
+            }
+        }
+        self.left.retain(|c, _| live.contains(c));
     }
 
     fn changed(&mut self, idx: usize) {
@@ -562,71 +1083,13 @@ impl Acd {
             state: a.state(),
             registered: a.registered,
             queues: a
-                .queues
+                .members
                 .iter()
-                .map(|&q| self.queues[q].cfg.name.clone())
+                .map(|m| self.queues[m.queue].cfg.name.clone())
                 .collect(),
             state_since: None,
             break_reason: a.break_reason.clone(),
         }
-    }
-
-    /// Offers every waiting call that has an eligible agent. Runs after every input and timeout.
-    fn distribute(&mut self, now: Instant) {
-        let mut free: Vec<usize> = (0..self.agents.len())
-            .filter(|&i| self.agents[i].offerable(now))
-            .collect();
-        if free.is_empty() {
-            return;
-        }
-        // Longest idle first, then configuration order; the first match below is then the best agent.
-        free.sort_by_key(|&i| (self.agents[i].idle_since, i));
-
-        let mut waiting: Vec<(WaitKey, CallRef)> = self
-            .queues
-            .iter()
-            .flat_map(|q| q.waiting.iter().map(|(k, c)| (*k, *c)))
-            .collect();
-        waiting.sort_unstable();
-
-        for (_, call) in waiting {
-            if free.is_empty() {
-                break;
-            }
-            let Some(c) = self.calls.get(&call) else {
-                continue;
-            };
-            let q = c.queue;
-            let serves = |i: usize| self.agents[i].queues.contains(&q);
-            let pick = free
-                .iter()
-                .position(|&i| serves(i) && Some(i) != c.skip)
-                .or_else(|| free.iter().position(|&i| serves(i)));
-            let Some(pos) = pick else {
-                continue;
-            };
-            let idx = free.remove(pos);
-            self.offer(now, call, idx);
-        }
-    }
-
-    fn offer(&mut self, now: Instant, call: CallRef, idx: usize) {
-        let Some(c) = self.calls.get_mut(&call) else {
-            return;
-        };
-        let queue = &mut self.queues[c.queue];
-        queue.waiting.remove(&c.key());
-        c.offered_to = Some(idx);
-        c.skip = None;
-        let ring = queue.cfg.ring_timeout;
-        let deadline = (!ring.is_zero()).then(|| now + ring);
-        self.out.push_back(AcdOutput::Offer {
-            call,
-            agent: self.agents[idx].id.clone(),
-            queue: queue.cfg.name.clone(),
-        });
-        self.agents[idx].work = Work::Ringing { call, deadline };
-        self.changed(idx);
     }
 }
 

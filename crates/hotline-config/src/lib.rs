@@ -9,11 +9,16 @@
 //!
 //! Every section except `[[lines]]`, `[[queues]]` and `[[agents]]` may be left out; the defaults are documented on
 //! each field. Unknown keys are rejected, so a typo never silently falls back to a default.
+//!
+//! Cross-references are checked: a line's `queue` and `menu`, menu actions (`queue:NAME`, `menu:NAME`), a queue's
+//! `on_max_wait` and an agent's `queues` must name something defined; a queue that requires skills must have a
+//! member agent holding all of them. Menus are also checked by [`hotline_ivr::Menus::validate`], whose errors are
+//! mapped to the key they concern (e.g. `menus.elderly.options.7`).
 
 mod locate;
 mod raw;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -24,6 +29,9 @@ use toml_edit::ImDocument;
 
 use locate::Locator;
 use raw::RawConfig;
+
+pub use hotline_acd::Strategy;
+pub use hotline_ivr::{Action, Menu, MenuError, Menus};
 
 /// The shipped `config/hotline.toml`.
 pub const EMBEDDED_DEFAULT: &str = include_str!("../../../config/hotline.toml");
@@ -52,9 +60,25 @@ pub struct Config {
     pub queues: Vec<QueueConfig>,
     /// At least one.
     pub agents: Vec<AgentConfig>,
+    /// `[menus.NAME]`: IVR menus, entered by lines with a `menu`. Default none.
+    pub menus: Menus,
+    /// `[trunks]`: where outgoing calls go (not `sip.trunks`, which lists the networks calls may come from).
+    pub trunks: TrunksConfig,
+    /// `[caller_priority]`: caller number (as received in the From user part) → queue priority. See
+    /// [`Config::caller_priority_for`]. Default empty.
+    pub caller_priority: BTreeMap<String, i32>,
     /// How long calls in progress may go on after a shutdown request. Default 30.
     pub shutdown_grace_secs: u64,
 }
+
+/// Highest agent skill level. Levels are 1..=100: level 0 would read as "holds the skill" to the config author
+/// but as "does not" to the ACD (which requires level >= 1), so it is refused; the ACD sums the levels of a
+/// queue's required skills to rank agents, and a percent-like bound keeps those sums small and catches typos
+/// such as `mandarin = 500`.
+pub const MAX_SKILL_LEVEL: u32 = 100;
+
+/// Keys a caller can press: menu option keys and `callback_key` are one of these.
+pub const DTMF_KEYS: &str = "0123456789*#";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transport {
@@ -287,9 +311,12 @@ pub struct LineConfig {
     pub name: String,
     /// Prompt played on answer: `sounds/<language>/<greeting>.wav`. Default `welcome`.
     pub greeting: String,
-    /// Queue the call joins; must exist.
+    /// IVR menu entered after the greeting; must exist in `[menus]`. Default none: straight to `queue`
+    /// (GB/T 33358: agent first).
+    pub menu: Option<String>,
+    /// Queue the call joins (without a menu); must exist.
     pub queue: String,
-    /// Queue priority of calls on this line, higher first. Default 0.
+    /// Queue priority of calls on this line, higher first. Default 0. See [`Config::caller_priority_for`].
     pub priority: i32,
 }
 
@@ -302,6 +329,25 @@ pub struct QueueConfig {
     pub ring_timeout_secs: u64,
     /// Rest after each call before the next offer; 0 = none. Default 5.
     pub wrap_up_secs: u64,
+    /// How the queue picks among eligible agents of the same tier and skill level. Default `longest-idle`.
+    pub strategy: Strategy,
+    /// Consecutive missed offers (no answer / unreachable) that put an agent on break (`no_answer`); 0 = off.
+    /// Default 3.
+    pub max_no_answer: u32,
+    /// Announce position and estimated wait to a waiting caller every this many seconds; 0 = off. Default 30.
+    pub announce_every_secs: u64,
+    /// A caller waiting this long gets `on_max_wait`; 0 = wait without limit. Default 600.
+    pub max_wait_secs: u64,
+    /// What happens after `max_wait_secs`: `callback`, `queue:NAME` (another queue, not this one), `menu:NAME`
+    /// or `hangup`. Default `callback`.
+    pub on_max_wait: Action,
+    /// Key a waiting caller presses to hang up and be called back (one of 0-9 * #); `None` (written `""`) = no
+    /// callback offer. Default `'1'`.
+    pub callback_key: Option<char>,
+    /// Agents of tier t are offered a call once it has waited (t - 1) × this; 0 = all tiers at once. Default 30.
+    pub tier_escalate_secs: u64,
+    /// Skills an agent must hold (level >= 1) to be offered this queue's calls. Default none.
+    pub skills: Vec<String>,
 }
 
 impl QueueConfig {
@@ -311,6 +357,43 @@ impl QueueConfig {
     pub fn wrap_up(&self) -> Duration {
         Duration::from_secs(self.wrap_up_secs)
     }
+    /// `None` when announcements are off.
+    pub fn announce_every(&self) -> Option<Duration> {
+        (self.announce_every_secs > 0).then(|| Duration::from_secs(self.announce_every_secs))
+    }
+    /// `None` when waiting is unlimited.
+    pub fn max_wait(&self) -> Option<Duration> {
+        (self.max_wait_secs > 0).then(|| Duration::from_secs(self.max_wait_secs))
+    }
+    pub fn tier_escalate(&self) -> Duration {
+        Duration::from_secs(self.tier_escalate_secs)
+    }
+}
+
+/// One entry of an agent's `queues`: written `"general"` (tier 1) or `{ name = "general", tier = 2 }`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QueueMembership {
+    /// The queue; must exist.
+    pub name: String,
+    /// 1 or more; tier 1 is offered calls first, tier t after (t - 1) × the queue's `tier_escalate_secs`.
+    pub tier: u32,
+}
+
+/// `[trunks]`
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrunksConfig {
+    /// `[trunks.outbound]`. Default none: callbacks can be recorded but not dialled.
+    pub outbound: Option<OutboundTrunk>,
+}
+
+/// `[trunks.outbound]`: the gateway outgoing calls (callbacks) are sent to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundTrunk {
+    /// A `sip:` or `sips:` URI with a host, e.g. `sip:127.0.0.1:5092` (checked with the switch's own parser).
+    pub uri: String,
+    /// Number shown to citizens on outgoing calls. Filled in on parsing: the first line's number when not
+    /// written, so it is always `Some` in a parsed config.
+    pub caller_id: Option<String>,
 }
 
 /// Status an agent has at start-up.
@@ -331,10 +414,26 @@ pub struct AgentConfig {
     pub password: String,
     /// Default: the id.
     pub name: String,
-    /// Queues served; each must exist. Default none.
-    pub queues: Vec<String>,
+    /// Queues served, each with a tier; each queue must exist and appear once. Default none.
+    pub queues: Vec<QueueMembership>,
+    /// Skill → level (1..=[`MAX_SKILL_LEVEL`], higher is better). Default none.
+    pub skills: BTreeMap<String, u32>,
     /// `available` (default), `break` or `logged_out`.
     pub initial_status: InitialStatus,
+}
+
+impl AgentConfig {
+    /// The agent's tier in `queue`, `None` when not a member.
+    pub fn tier_in(&self, queue: &str) -> Option<u32> {
+        self.queues.iter().find(|m| m.name == queue).map(|m| m.tier)
+    }
+
+    /// Holds every one of `skills` (at level >= 1).
+    pub fn has_skills<S: AsRef<str>>(&self, skills: &[S]) -> bool {
+        skills
+            .iter()
+            .all(|s| self.skills.get(s.as_ref()).is_some_and(|&l| l >= 1))
+    }
 }
 
 impl Config {
@@ -379,12 +478,21 @@ impl Config {
                 .as_ref()
                 .and_then(|s| loc.path_at(s))
                 .unwrap_or_default();
-            let message = first_line(e.message());
+            let mut message = first_line(e.message());
+            let mut line = span.map_or(1, |s| loc.line_at(s.start));
+            if message.contains(raw::MEMBERSHIP_ENUM) {
+                // serde's untagged enums only say "did not match any variant", at the whole list.
+                message =
+                    "must be a queue name or { name = \"QUEUE\", tier = N } (no other keys)".into();
+                if let Some(k) = bad_membership(&doc, &key) {
+                    line = loc.line_of(&k);
+                    key = k;
+                }
+            }
             // serde reports a missing field at the enclosing table; name the field itself.
             if let Some(field) = between(&message, "missing field `", "`") {
                 key = locate::join(&key, field);
             }
-            let line = span.map_or(1, |s| loc.line_at(s.start));
             ConfigError {
                 file: file_name.to_string(),
                 line,
@@ -414,6 +522,64 @@ impl Config {
     pub fn agent(&self, id: &str) -> Option<&AgentConfig> {
         self.agents.iter().find(|a| a.id == id)
     }
+
+    pub fn menu(&self, name: &str) -> Option<&Menu> {
+        self.menus.get(name)
+    }
+
+    /// Queue priority of a call from `caller` on `line`: the higher of the line's `priority` and the caller's
+    /// `[caller_priority]` entry (exact match on the number; none = the line's priority).
+    pub fn caller_priority_for(&self, line: &LineConfig, caller: &str) -> i32 {
+        self.caller_priority
+            .get(caller)
+            .map_or(line.priority, |&p| p.max(line.priority))
+    }
+
+    /// Every prompt the configuration names (line greetings, menu prompts, `play:` prompts), sorted. Prompts the
+    /// switch itself plays (queue announcements, callback prompts…) are not included.
+    pub fn configured_prompts(&self) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = self.lines.iter().map(|l| l.greeting.clone()).collect();
+        for m in self.menus.iter() {
+            out.insert(m.prompt.clone());
+            let actions = m.options.values().chain([&m.on_timeout, &m.on_invalid]);
+            for a in actions {
+                if let Action::Play(p) = a {
+                    out.insert(p.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `agents[N].queues` → `agents[N].queues[J]`, J the first entry that is neither a string nor an inline table of
+/// a string `name` and an integer `tier`.
+fn bad_membership(doc: &ImDocument<String>, key: &str) -> Option<String> {
+    let n: usize = key
+        .strip_prefix("agents[")?
+        .strip_suffix("].queues")?
+        .parse()
+        .ok()?;
+    let agents = doc.get("agents")?;
+    let queues = match agents.as_array_of_tables() {
+        Some(tables) => tables.get(n)?.get("queues")?.as_array()?,
+        None => agents
+            .as_array()?
+            .get(n)?
+            .as_inline_table()?
+            .get("queues")?
+            .as_array()?,
+    };
+    let ok = |v: &toml_edit::Value| {
+        v.is_str()
+            || v.as_inline_table().is_some_and(|t| {
+                t.get("name").is_some_and(|n| n.is_str())
+                    && t.iter()
+                        .all(|(k, v)| k == "name" || (k == "tier" && v.is_integer()))
+            })
+    };
+    let j = queues.iter().position(|v| !ok(v))?;
+    Some(format!("{key}[{j}]"))
 }
 
 fn line_at(text: &str, offset: usize) -> usize {
@@ -480,9 +646,14 @@ impl Ctx<'_> {
         let http = self.http(raw.http)?;
         let database = self.database(raw.database)?;
         let sounds = self.sounds(raw.sounds)?;
-        let queues = self.queues(raw.queues)?;
-        let lines = self.lines(raw.lines, &queues)?;
+        let menu_names: Vec<&str> = raw.menus.keys().map(String::as_str).collect();
+        let queues = self.queues(raw.queues, &menu_names)?;
+        let lines = self.lines(raw.lines, &queues, &menu_names)?;
+        let menus = self.menus(&raw.menus, &queues)?;
         let agents = self.agents(raw.agents, &queues, &lines)?;
+        self.reachable(&queues, &agents)?;
+        let trunks = self.trunks(raw.trunks, &lines)?;
+        let caller_priority = self.caller_priority(raw.caller_priority)?;
         let shutdown_grace_secs =
             self.non_negative("shutdown_grace_secs", raw.shutdown_grace_secs, 30)?;
         Ok(Config {
@@ -494,8 +665,47 @@ impl Ctx<'_> {
             lines,
             queues,
             agents,
+            menus,
+            trunks,
+            caller_priority,
             shutdown_grace_secs,
         })
+    }
+
+    /// `v` (already checked for sign) as a u32.
+    fn u32(&self, key: &str, v: u64) -> R<u32> {
+        u32::try_from(v).map_err(|_| self.err(key, "is too large"))
+    }
+
+    fn i32(&self, key: &str, v: i64) -> R<i32> {
+        i32::try_from(v).map_err(|_| self.err(key, "is out of range"))
+    }
+
+    /// A prompt name: `sounds/<language>/<name>.wav`, so not empty and not a path.
+    fn prompt(&self, key: &str, v: Option<String>, default: &str) -> R<String> {
+        let v = self.non_empty(key, v, default)?;
+        if v.contains(['/', '\\']) || v.starts_with('.') {
+            return Err(self.err(key, "must be a prompt name, not a path"));
+        }
+        Ok(v)
+    }
+
+    /// An IVR action; `queue:` targets must be defined queues and `play:` prompts prompt names. `menu:` targets
+    /// are left to [`Menus::validate`] (menus) or checked by the caller (`on_max_wait`).
+    fn action(&self, key: &str, text: &str, queues: &[QueueConfig]) -> R<Action> {
+        let action: Action = text
+            .parse()
+            .map_err(|e: hotline_ivr::ParseActionError| self.err(key, e.to_string()))?;
+        match &action {
+            Action::Queue(q) if !queues.iter().any(|x| &x.name == q) => {
+                Err(self.err(key, unknown("queue", q, queues.iter().map(|x| &x.name))))
+            }
+            Action::Play(p) => {
+                self.prompt(key, Some(p.clone()), "")?;
+                Ok(action)
+            }
+            _ => Ok(action),
+        }
     }
 
     fn sip(&self, raw: raw::RawSip) -> R<SipConfig> {
@@ -710,11 +920,13 @@ impl Ctx<'_> {
         Ok(SoundsConfig { dir, language })
     }
 
-    fn queues(&self, raw: Vec<raw::RawQueue>) -> R<Vec<QueueConfig>> {
+    fn queues(&self, raw: Vec<raw::RawQueue>, menu_names: &[&str]) -> R<Vec<QueueConfig>> {
         if raw.is_empty() {
             return Err(self.err("queues", "at least one [[queues]] is required"));
         }
         let mut out: Vec<QueueConfig> = Vec::new();
+        // on_max_wait is parsed once every queue name is known.
+        let mut on_max_wait: Vec<Option<String>> = Vec::new();
         for (i, q) in raw.into_iter().enumerate() {
             let key = |k: &str| format!("queues[{i}].{k}");
             let name = self.non_empty(&key("name"), Some(q.name), "")?;
@@ -724,16 +936,132 @@ impl Ctx<'_> {
             let ring_timeout_secs =
                 self.positive(&key("ring_timeout_secs"), q.ring_timeout_secs, 15)?;
             let wrap_up_secs = self.non_negative(&key("wrap_up_secs"), q.wrap_up_secs, 5)?;
+            let strategy = match q.strategy {
+                None => Strategy::default(),
+                Some(s) => s.parse().map_err(|e: hotline_acd::UnknownStrategy| {
+                    self.err(&key("strategy"), e.to_string())
+                })?,
+            };
+            let max_no_answer = self.non_negative(&key("max_no_answer"), q.max_no_answer, 3)?;
+            let max_no_answer = self.u32(&key("max_no_answer"), max_no_answer)?;
+            let announce_every_secs =
+                self.non_negative(&key("announce_every_secs"), q.announce_every_secs, 30)?;
+            let max_wait_secs = self.non_negative(&key("max_wait_secs"), q.max_wait_secs, 600)?;
+            let callback_key = match q.callback_key.as_deref() {
+                None => Some('1'),
+                Some("") => None,
+                Some(k) => {
+                    let mut chars = k.chars();
+                    match (chars.next(), chars.next()) {
+                        (Some(c), None) if DTMF_KEYS.contains(c) => Some(c),
+                        _ => {
+                            return Err(self.err(
+                                &key("callback_key"),
+                                format!("`{k}` is not one DTMF key (0-9, * or #); \"\" turns the callback offer off"),
+                            ))
+                        }
+                    }
+                }
+            };
+            let tier_escalate_secs =
+                self.non_negative(&key("tier_escalate_secs"), q.tier_escalate_secs, 30)?;
+            let skills = self.skill_list(&key("skills"), q.skills.unwrap_or_default())?;
+            on_max_wait.push(q.on_max_wait);
             out.push(QueueConfig {
                 name,
                 ring_timeout_secs,
                 wrap_up_secs,
+                strategy,
+                max_no_answer,
+                announce_every_secs,
+                max_wait_secs,
+                on_max_wait: Action::Callback,
+                callback_key,
+                tier_escalate_secs,
+                skills,
             });
         }
+        for (i, text) in on_max_wait.into_iter().enumerate() {
+            let Some(text) = text else { continue };
+            let key = format!("queues[{i}].on_max_wait");
+            let action = self.action(&key, &text, &out)?;
+            match &action {
+                Action::Play(_) | Action::Repeat => {
+                    return Err(self.err(
+                        &key,
+                        format!("`{action}` cannot end a wait: use callback, queue:NAME, menu:NAME or hangup"),
+                    ))
+                }
+                Action::Queue(q) if *q == out[i].name => {
+                    return Err(self.err(&key, "must not be the queue itself (use callback, hangup, another queue or a menu)"))
+                }
+                Action::Menu(m) if !menu_names.contains(&m.as_str()) => {
+                    return Err(self.err(&key, unknown("menu", m, menu_names)));
+                }
+                _ => {}
+            }
+            out[i].on_max_wait = action;
+        }
+        self.max_wait_loops(&out)?;
         Ok(out)
     }
 
-    fn lines(&self, raw: Vec<raw::RawLine>, queues: &[QueueConfig]) -> R<Vec<LineConfig>> {
+    /// `on_max_wait = "queue:B"` in A and `"queue:A"` in B would pass a caller back and forth for ever.
+    fn max_wait_loops(&self, queues: &[QueueConfig]) -> R<()> {
+        let next = |q: &QueueConfig| -> Option<usize> {
+            match &q.on_max_wait {
+                Action::Queue(t) if q.max_wait_secs > 0 => queues.iter().position(|x| &x.name == t),
+                _ => None,
+            }
+        };
+        for (i, q) in queues.iter().enumerate() {
+            let mut chain = vec![i];
+            let mut at = q;
+            while let Some(j) = next(at) {
+                let looped = chain.contains(&j);
+                chain.push(j);
+                if looped {
+                    if j != i {
+                        break; // a loop further down the chain; reported from one of its own queues
+                    }
+                    let names: Vec<&str> = chain.iter().map(|&k| queues[k].name.as_str()).collect();
+                    return Err(self.err(
+                        &format!("queues[{i}].on_max_wait"),
+                        format!(
+                            "callers would be passed round in a loop ({}); end the chain with callback, hangup or a menu",
+                            names.join(" -> ")
+                        ),
+                    ));
+                }
+                at = &queues[j];
+            }
+        }
+        Ok(())
+    }
+
+    /// A queue's required `skills`: names, no repeats.
+    fn skill_list(&self, key: &str, list: Vec<String>) -> R<Vec<String>> {
+        for (j, s) in list.iter().enumerate() {
+            let k = format!("{key}[{j}]");
+            if !is_name(s) {
+                return Err(self.err(
+                    &k,
+                    format!("`{s}` is not a skill name (letters, digits, - and _)"),
+                ));
+            }
+            if list[..j].contains(s) {
+                return Err(self.err(&k, format!("`{s}` is listed twice")));
+            }
+        }
+        Ok(list)
+    }
+
+    fn lines(
+        &self,
+        raw: Vec<raw::RawLine>,
+        queues: &[QueueConfig],
+        menu_names: &[&str],
+    ) -> R<Vec<LineConfig>> {
         if raw.is_empty() {
             return Err(self.err("lines", "at least one [[lines]] is required"));
         }
@@ -751,24 +1079,28 @@ impl Ctx<'_> {
                 return Err(self.err(&key("number"), format!("line `{number}` is defined twice")));
             }
             let name = self.non_empty(&key("name"), l.name, &number)?;
-            let greeting = self.non_empty(&key("greeting"), l.greeting, "welcome")?;
-            if greeting.contains(['/', '\\']) || greeting.starts_with('.') {
-                return Err(self.err(&key("greeting"), "must be a prompt name, not a path"));
+            let greeting = self.prompt(&key("greeting"), l.greeting, "welcome")?;
+            if let Some(m) = &l.menu {
+                if !menu_names.contains(&m.as_str()) {
+                    return Err(self.err(&key("menu"), unknown("menu", m, menu_names)));
+                }
             }
             let queue = l.queue;
             if !queues.iter().any(|q| q.name == queue) {
-                return Err(self.err(&key("queue"), format!("no queue named `{queue}`")));
+                return Err(self.err(
+                    &key("queue"),
+                    unknown("queue", &queue, queues.iter().map(|q| &q.name)),
+                ));
             }
             let priority = match l.priority {
                 None => 0,
-                Some(p) => {
-                    i32::try_from(p).map_err(|_| self.err(&key("priority"), "is out of range"))?
-                }
+                Some(p) => self.i32(&key("priority"), p)?,
             };
             out.push(LineConfig {
                 number,
                 name,
                 greeting,
+                menu: l.menu,
                 queue,
                 priority,
             });
@@ -802,13 +1134,56 @@ impl Ctx<'_> {
             }
             let password = self.non_empty(&key("password"), Some(a.password), "")?;
             let name = self.non_empty(&key("name"), a.name, &id)?;
-            for (j, q) in a.queues.iter().enumerate() {
-                if !queues.iter().any(|x| &x.name == q) {
+            let mut memberships: Vec<QueueMembership> = Vec::new();
+            for (j, m) in a.queues.into_iter().enumerate() {
+                let at = format!("agents[{i}].queues[{j}]");
+                let (name, name_key, tier) = match m {
+                    raw::RawMembership::Name(n) => (n, at.clone(), 1),
+                    raw::RawMembership::Tiered(t) => {
+                        let tier_key = format!("{at}.tier");
+                        let tier = match t.tier {
+                            None => 1,
+                            Some(n) if n >= 1 => self.u32(&tier_key, n as u64)?,
+                            Some(_) => {
+                                return Err(self.err(
+                                    &tier_key,
+                                    "must be 1 or more (tier 1 is offered calls first)",
+                                ))
+                            }
+                        };
+                        (t.name, format!("{at}.name"), tier)
+                    }
+                };
+                if !queues.iter().any(|x| x.name == name) {
                     return Err(self.err(
-                        &format!("agents[{i}].queues[{j}]"),
-                        format!("no queue named `{q}`"),
+                        &name_key,
+                        unknown("queue", &name, queues.iter().map(|q| &q.name)),
                     ));
                 }
+                if memberships.iter().any(|x| x.name == name) {
+                    return Err(self.err(&name_key, format!("queue `{name}` is listed twice")));
+                }
+                memberships.push(QueueMembership { name, tier });
+            }
+            let mut skills = BTreeMap::new();
+            for (skill, level) in a.skills {
+                let k = format!("agents[{i}].skills.{skill}");
+                if !is_name(&skill) {
+                    return Err(self.err(
+                        &k,
+                        format!("`{skill}` is not a skill name (letters, digits, - and _)"),
+                    ));
+                }
+                let level = u32::try_from(level)
+                    .ok()
+                    .filter(|l| (1..=MAX_SKILL_LEVEL).contains(l))
+                    .ok_or_else(|| {
+                        self.err(
+                            &k,
+                            format!("level must be 1 to {MAX_SKILL_LEVEL} (higher is better)"),
+                        )
+                    })?;
+                skills.insert(skill, level);
             }
             let initial_status = match a.initial_status.as_deref() {
                 None | Some("available") => InitialStatus::Available,
@@ -825,12 +1200,215 @@ impl Ctx<'_> {
                 id,
                 password,
                 name,
-                queues: a.queues,
+                queues: memberships,
+                skills,
                 initial_status,
             });
         }
         Ok(out)
     }
+
+    fn menus(&self, raw: &BTreeMap<String, raw::RawMenu>, queues: &[QueueConfig]) -> R<Menus> {
+        let mut menus = Menus::new();
+        for (name, m) in raw {
+            let key = |k: &str| format!("menus.{name}.{k}");
+            if !is_name(name) {
+                return Err(self.err(
+                    &format!("menus.{name}"),
+                    format!("`{name}` is not a menu name (letters, digits, - and _)"),
+                ));
+            }
+            let prompt = self.prompt(&key("prompt"), Some(m.prompt.clone()), "")?;
+            let timeout_secs = self.positive(&key("timeout_secs"), m.timeout_secs, 5)?;
+            let retries = self.non_negative(&key("retries"), m.retries, 2)?;
+            let retries = self.u32(&key("retries"), retries)?;
+            if m.options.is_empty() {
+                return Err(self.err(&key("options"), "a menu needs at least one option"));
+            }
+            let mut options = BTreeMap::new();
+            for (digit, text) in &m.options {
+                let k = key(&format!("options.{digit}"));
+                let mut chars = digit.chars();
+                let d = match (chars.next(), chars.next()) {
+                    (Some(c), None) if DTMF_KEYS.contains(c) => c,
+                    _ => {
+                        return Err(self.err(
+                            &k,
+                            format!("option key `{digit}` is not a single DTMF key (0-9, * or #)"),
+                        ))
+                    }
+                };
+                options.insert(d, self.action(&k, text, queues)?);
+            }
+            let on_timeout = self.action(&key("on_timeout"), &m.on_timeout, queues)?;
+            let on_invalid = match &m.on_invalid {
+                None => Action::Repeat,
+                Some(t) => self.action(&key("on_invalid"), t, queues)?,
+            };
+            menus.insert(Menu {
+                name: name.clone(),
+                prompt,
+                timeout: Duration::from_secs(timeout_secs),
+                retries,
+                options,
+                on_timeout,
+                on_invalid,
+            });
+        }
+        if let Err(errs) = menus.validate() {
+            // Report the first problem in file order.
+            let err = errs
+                .iter()
+                .map(|e| self.menu_error(e, &menus))
+                .min_by_key(|e| e.line)
+                .expect("validate fails with at least one error");
+            return Err(err);
+        }
+        Ok(menus)
+    }
+
+    fn menu_error(&self, e: &MenuError, menus: &Menus) -> ConfigError {
+        let key = |menu: &str, k: &str| format!("menus.{menu}.{k}");
+        match e {
+            MenuError::UnknownMenu(m) => self.err(&format!("menus.{m}"), e.to_string()),
+            MenuError::UnknownTarget {
+                menu,
+                place,
+                target,
+            } => {
+                let k = match place.strip_prefix("option ") {
+                    Some(d) => key(menu, &format!("options.{d}")),
+                    None => key(menu, place),
+                };
+                self.err(&k, unknown("menu", target, menus.iter().map(|m| &m.name)))
+            }
+            MenuError::BadDigit { menu, digit } => self.err(
+                &key(menu, &format!("options.{digit}")),
+                format!("option key `{digit}` is not a single DTMF key (0-9, * or #)"),
+            ),
+            MenuError::TooManyRetries { menu, .. } => self.err(
+                &key(menu, "retries"),
+                format!("must be at most {}", hotline_ivr::menu::MAX_RETRIES),
+            ),
+            MenuError::BadTimeout { menu } => self.err(
+                &key(menu, "timeout_secs"),
+                format!(
+                    "must be 1 to {} seconds",
+                    hotline_ivr::menu::MAX_TIMEOUT.as_secs()
+                ),
+            ),
+            MenuError::EmptyPrompt { menu } => self.err(&key(menu, "prompt"), "must not be empty"),
+            MenuError::EmptyPlay { menu } => self.err(
+                &format!("menus.{menu}"),
+                "a `play:` action has no prompt name",
+            ),
+        }
+    }
+
+    /// A queue that requires skills none of its members holds could never be answered: its callers would only
+    /// ever leave by `on_max_wait` or by hanging up. That is a configuration mistake, so it is an error, not a
+    /// warning (a warning at start-up scrolls away; an unanswerable 12345 queue must not go live).
+    fn reachable(&self, queues: &[QueueConfig], agents: &[AgentConfig]) -> R<()> {
+        for (i, q) in queues.iter().enumerate() {
+            if q.skills.is_empty() {
+                continue;
+            }
+            let members: Vec<&AgentConfig> = agents
+                .iter()
+                .filter(|a| a.tier_in(&q.name).is_some())
+                .collect();
+            if !members.iter().any(|a| a.has_skills(&q.skills)) {
+                let why = if members.is_empty() {
+                    "the queue has no member agents".to_string()
+                } else {
+                    format!(
+                        "none of its agents ({}) holds all of them",
+                        members
+                            .iter()
+                            .map(|a| a.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                return Err(self.err(
+                    &format!("queues[{i}].skills"),
+                    format!(
+                        "no agent could answer this queue: it requires {} and {why}",
+                        q.skills.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn trunks(&self, raw: raw::RawTrunks, lines: &[LineConfig]) -> R<TrunksConfig> {
+        let Some(o) = raw.outbound else {
+            return Ok(TrunksConfig::default());
+        };
+        let key = "trunks.outbound.uri";
+        let ok = o
+            .uri
+            .trim()
+            .parse::<hotline_sip::SipUri>()
+            .is_ok_and(|u| u.is_sip() && !u.host.is_empty());
+        if !ok || o.uri.trim() != o.uri {
+            return Err(self.err(
+                key,
+                format!(
+                    "`{}` is not a sip: or sips: URI with a host, e.g. sip:gateway.example.net:5060",
+                    o.uri
+                ),
+            ));
+        }
+        let caller_id = match o.caller_id {
+            None => lines[0].number.clone(),
+            Some(c) => {
+                if !is_sip_user(&c) {
+                    return Err(self.err(
+                        "trunks.outbound.caller_id",
+                        format!("`{c}` is not a valid SIP user part"),
+                    ));
+                }
+                c
+            }
+        };
+        Ok(TrunksConfig {
+            outbound: Some(OutboundTrunk {
+                uri: o.uri,
+                caller_id: Some(caller_id),
+            }),
+        })
+    }
+
+    fn caller_priority(&self, raw: BTreeMap<String, i64>) -> R<BTreeMap<String, i32>> {
+        let mut out = BTreeMap::new();
+        for (number, p) in raw {
+            let key = format!("caller_priority.{number}");
+            if !is_sip_user(&number) {
+                return Err(self.err(&key, format!("`{number}` is not a caller number")));
+            }
+            out.insert(number, self.i32(&key, p)?);
+        }
+        Ok(out)
+    }
+}
+
+/// "no queue named `x` (defined: a, b)".
+fn unknown<S: AsRef<str>>(kind: &str, name: &str, known: impl IntoIterator<Item = S>) -> String {
+    let known: Vec<String> = known.into_iter().map(|s| s.as_ref().to_string()).collect();
+    if known.is_empty() {
+        format!("no {kind} named `{name}` (none is defined)")
+    } else {
+        format!("no {kind} named `{name}` (defined: {})", known.join(", "))
+    }
+}
+
+/// Menu and skill names: they appear in key paths and after `menu:`, so no dots, spaces or colons.
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Characters that can stand unescaped in a SIP URI user part and in a Digest username, minus the ones that would

@@ -1,6 +1,8 @@
 //! The file as written: loose types, every optional key an `Option`, unknown keys rejected. `lib.rs` turns this
 //! into typed [`crate::Config`] and checks the meaning of each value.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -22,6 +24,15 @@ pub struct RawConfig {
     pub queues: Vec<RawQueue>,
     #[serde(default)]
     pub agents: Vec<RawAgent>,
+    /// `[menus.NAME]`
+    #[serde(default)]
+    pub menus: BTreeMap<String, RawMenu>,
+    /// `[trunks.outbound]` (not `sip.trunks`, the inbound CIDR list).
+    #[serde(default)]
+    pub trunks: RawTrunks,
+    /// `[caller_priority]`: caller number → priority.
+    #[serde(default)]
+    pub caller_priority: BTreeMap<String, i64>,
     pub shutdown_grace_secs: Option<i64>,
 }
 
@@ -76,6 +87,7 @@ pub struct RawLine {
     pub number: String,
     pub name: Option<String>,
     pub greeting: Option<String>,
+    pub menu: Option<String>,
     pub queue: String,
     pub priority: Option<i64>,
 }
@@ -86,6 +98,14 @@ pub struct RawQueue {
     pub name: String,
     pub ring_timeout_secs: Option<i64>,
     pub wrap_up_secs: Option<i64>,
+    pub strategy: Option<String>,
+    pub max_no_answer: Option<i64>,
+    pub announce_every_secs: Option<i64>,
+    pub max_wait_secs: Option<i64>,
+    pub on_max_wait: Option<String>,
+    pub callback_key: Option<String>,
+    pub tier_escalate_secs: Option<i64>,
+    pub skills: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +115,51 @@ pub struct RawAgent {
     pub password: String,
     pub name: Option<String>,
     #[serde(default)]
-    pub queues: Vec<String>,
+    pub queues: Vec<RawMembership>,
+    #[serde(default)]
+    pub skills: BTreeMap<String, i64>,
     pub initial_status: Option<String>,
+}
+
+/// One entry of an agent's `queues`: `"general"` (tier 1) or `{ name = "general", tier = 2 }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawMembership {
+    Name(String),
+    Tiered(RawTiered),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTiered {
+    pub name: String,
+    pub tier: Option<i64>,
+}
+
+/// The name `serde` gives [`RawMembership`] in its "did not match any variant" message.
+pub const MEMBERSHIP_ENUM: &str = "RawMembership";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMenu {
+    pub prompt: String,
+    pub timeout_secs: Option<i64>,
+    pub retries: Option<i64>,
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    pub on_timeout: String,
+    pub on_invalid: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrunks {
+    pub outbound: Option<RawOutbound>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutbound {
+    pub uri: String,
+    pub caller_id: Option<String>,
 }

@@ -1,5 +1,8 @@
 use super::*;
 
+mod issue3;
+mod shipped;
+
 const MINIMAL: &str = r#"
 [[lines]]
 number = "12345"
@@ -36,33 +39,6 @@ fn expect_err(text: &str, needle: &str, key: &str) -> ConfigError {
         format!("bad.toml:{}: {key}: {}", err.line, err.message)
     );
     err
-}
-
-#[test]
-fn embedded_default_parses() {
-    let c = Config::embedded_default().unwrap();
-    assert_eq!(c.lines.len(), 2);
-    assert_eq!(c.lines[0].number, "12345");
-    assert_eq!(c.lines[1].number, "12349");
-    assert!(c.lines.iter().all(|l| l.queue == "general"));
-    assert_eq!(c.queues.len(), 1);
-    assert_eq!(
-        c.queue("general").unwrap().ring_timeout(),
-        Duration::from_secs(15)
-    );
-    assert_eq!(c.agents.len(), 10);
-    let last = c.agent("1010").unwrap();
-    assert_eq!(
-        (last.password.as_str(), last.name.as_str()),
-        ("secret1010", "坐席1010")
-    );
-    // The shipped file spells out the defaults.
-    assert_eq!(c.sip, SipConfig::default());
-    assert_eq!(c.media, MediaConfig::default());
-    assert_eq!(c.http, HttpConfig::default());
-    assert_eq!(c.database, DatabaseConfig::default());
-    assert_eq!(c.sounds, SoundsConfig::default());
-    assert_eq!(c.shutdown_grace_secs, 30);
 }
 
 #[test]
@@ -125,7 +101,7 @@ initial_status = "logged_out"
     assert_eq!(c.media.rtp_ports, [10000, 10001]);
     assert_eq!(c.sounds.language, "en");
     assert_eq!(c.agents[1].initial_status, InitialStatus::LoggedOut);
-    assert_eq!(c.agents[1].queues, Vec::<String>::new());
+    assert_eq!(c.agents[1].queues, Vec::<QueueMembership>::new());
     assert_eq!(c.shutdown_grace_secs, 0);
 }
 
