@@ -48,9 +48,12 @@ fn parse_bound(key: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
     )))
 }
 
+/// A resolved `[from, to)` interval.
+type Range = (DateTime<Utc>, DateTime<Utc>);
+
 impl Interval {
     /// `None` when neither bound is given (live figures only).
-    fn resolve(&self) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, ApiError> {
+    fn resolve(&self) -> Result<Option<Range>, ApiError> {
         let from = self.from.as_deref().map(|t| parse_bound("from", t)).transpose()?;
         let to = self.to.as_deref().map(|t| parse_bound("to", t)).transpose()?;
         let (from, to) = match (from, to) {

@@ -116,6 +116,14 @@ async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<C
         d
     });
     respond(resp);
+    // The agent's phone is busy with this call: no queue call is offered until it ends.
+    let direct = |active: bool| {
+        let _ = ctx.acd.send(AcdCmd::Input(hotline_acd::AcdInput::DirectCall {
+            agent: call.agent.clone(),
+            active,
+        }));
+    };
+    direct(true);
     match ctx.prompts.get(prompt_name) {
         Some(p) => {
             let _ = media.play(leg.leg, p, false);
@@ -166,6 +174,7 @@ async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<C
             });
         }
     }
+    direct(false);
     let _ = media.close();
 }
 

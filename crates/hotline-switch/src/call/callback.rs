@@ -27,7 +27,7 @@ use super::{
     digit_prompts, now_utc, secs, AfterPlay, Call, CallbackKind, CallbackState, CitizenLeg,
     Disposition, Phase,
 };
-use crate::messages::{AcdCmd, CallInput, SipCmd};
+use crate::messages::{AcdCmd, SipCmd};
 use crate::sipbuild;
 use crate::Ctx;
 
@@ -369,16 +369,16 @@ impl Call {
         let c = self.citizen.as_mut()?;
         let invite = c.invite.clone()?;
         let dialog = Dialog::uac(&invite, &resp);
-        if let Some(d) = &dialog {
-            let ack = d.ack(&resp);
+        let ack = dialog.as_ref().map(|d| d.ack(&resp));
+        c.dialog = dialog;
+        let (dest, transport, citizen_media) = (c.dest, c.transport, c.media_leg);
+        if let Some(ack) = ack {
             self.sip(SipCmd::Stateless {
                 msg: SipMessage::Request(ack),
-                dest: c.dest,
-                transport: c.transport,
+                dest,
+                transport,
             });
         }
-        c.dialog = dialog;
-        let citizen_media = c.media_leg;
         let negotiated = std::str::from_utf8(&resp.body)
             .ok()
             .and_then(|s| Sdp::parse(s).ok())
@@ -468,6 +468,7 @@ impl Call {
                     agent_id: self.answered_agent.clone(),
                     last_result: Some(reason.to_string()),
                     add_attempt: false,
+                    ..Default::default()
                 };
                 if let Err(e) = self.ctx.tickets.update_callback(id, update).await {
                     warn!(callback = id, "call-back update failed: {e}");
@@ -493,6 +494,7 @@ impl Call {
                 agent_id: agent,
                 last_result: result,
                 add_attempt: attempt,
+                ..Default::default()
             };
             if let Err(e) = ctx.tickets.update_callback(id, update).await {
                 warn!(callback = id, "call-back update failed: {e}");

@@ -33,9 +33,7 @@ impl Call {
                 Some(self.hangup_disposition())
             }
             Method::Invite => {
-                let Some(c) = self.citizen.as_mut() else {
-                    return None;
-                };
+                let c = self.citizen.as_mut()?;
                 if let Some(d) = c.dialog.as_mut() {
                     d.update_remote_target(&req);
                 }

@@ -40,9 +40,7 @@ impl Call {
     /// Carries out what the interpreter asked for.
     pub(super) async fn drive_ivr(&mut self) -> Option<Disposition> {
         loop {
-            let Some(out) = self.ivr.as_mut().and_then(|i| i.poll_output()) else {
-                return None;
-            };
+            let out = self.ivr.as_mut().and_then(|i| i.poll_output())?;
             match out {
                 Output::Play { prompt, .. } => match self.ctx.prompts.get(&prompt) {
                     Some(p) => self.play_to_citizen(p),
