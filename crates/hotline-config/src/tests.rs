@@ -1,6 +1,7 @@
 use super::*;
 
 mod issue3;
+mod queues;
 mod shipped;
 
 const MINIMAL: &str = r#"
@@ -39,6 +40,72 @@ fn expect_err(text: &str, needle: &str, key: &str) -> ConfigError {
         format!("bad.toml:{}: {key}: {}", err.line, err.message)
     );
     err
+}
+
+/// The issue's contract, as written, plus the `elderly` queue it refers to.
+const CONTRACT: &str = r#"
+[[lines]]
+number = "12349"
+greeting = "welcome-elderly"
+menu = "elderly"                 # optional
+queue = "elderly"
+priority = 10
+
+[menus.elderly]
+prompt = "elderly-menu"
+timeout_secs = 5
+retries = 2
+options = { "1" = "queue:elderly", "2" = "queue:general", "9" = "repeat" }
+on_timeout = "queue:elderly"
+on_invalid = "repeat"
+
+[[queues]]
+name = "general"
+strategy = "longest-idle"
+ring_timeout_secs = 15
+max_no_answer = 3
+wrap_up_secs = 10
+announce_every_secs = 30
+max_wait_secs = 600
+on_max_wait = "callback"
+callback_key = "1"
+tier_escalate_secs = 30
+skills = []                      # e.g. ["mandarin"]
+
+[[queues]]
+name = "elderly"
+
+[[agents]]
+id = "1001"
+password = "secret1001"
+queues = [{ name = "general", tier = 1 }, "elderly"]   # a plain name means tier 1
+skills = { mandarin = 5, cantonese = 3 }
+
+[trunks.outbound]
+uri = "sip:127.0.0.1:5092"      # where the switch sends outbound calls (callbacks), e.g. a carrier gateway
+"#;
+
+/// `MINIMAL` with `extra` appended (more tables) and `queue_keys` added to the general queue.
+fn with(queue_keys: &str, extra: &str) -> String {
+    let text = MINIMAL.replace(
+        "name = \"general\"\n",
+        &format!("name = \"general\"\n{queue_keys}\n"),
+    );
+    format!("{text}\n{extra}\n")
+}
+
+/// `CONTRACT` with `from` replaced by `to` (which must occur once).
+fn contract(from: &str, to: &str) -> String {
+    assert_eq!(CONTRACT.matches(from).count(), 1, "{from}");
+    CONTRACT.replace(from, to)
+}
+
+#[track_caller]
+fn expect_msg(text: &str, needle: &str, key: &str, parts: &[&str]) {
+    let err = expect_err(text, needle, key);
+    for p in parts {
+        assert!(err.message.contains(p), "`{p}` not in: {err}");
+    }
 }
 
 #[test]
