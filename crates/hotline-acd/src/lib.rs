@@ -16,7 +16,8 @@
 //!
 //! Misses: a ring timeout, [`FailReason::NoAnswer`] or [`FailReason::Unreachable`] (including the phone
 //! unregistering while reserved or ringing) count as a miss. After `max_no_answer` consecutive misses the agent's
-//! status becomes [`AgentStatus::Break`] with reason [`NO_ANSWER_REASON`]. An answer resets the count.
+//! status becomes [`AgentStatus::Break`] with reason [`NO_ANSWER_REASON`] (an agent already on break or logged out
+//! keeps its status; the count restarts either way). An answer resets the count.
 //! [`FailReason::Rejected`] is not a miss: a reject is a deliberate act of an agent at the phone, and putting an
 //! agent who declines calls on break is for a supervisor to decide, not for the no-answer rule. A withdraw that is
 //! not the agent's fault (caller hung up, another agent answered a ring-all call, reconciliation) is not a miss
@@ -909,8 +910,11 @@ impl Acd {
             let max = queue.map_or(0, |q| self.queues[q].cfg.max_no_answer);
             if max > 0 && a.consecutive_misses >= max {
                 a.consecutive_misses = 0;
-                a.status = AgentStatus::Break;
-                a.break_reason = Some(NO_ANSWER_REASON.to_string());
+                // An agent who already left (break, logged out) keeps the status it chose.
+                if a.status == AgentStatus::Available {
+                    a.status = AgentStatus::Break;
+                    a.break_reason = Some(NO_ANSWER_REASON.to_string());
+                }
             }
         }
         self.changed(idx);

@@ -404,3 +404,17 @@ fn unknown_agents_and_calls_never_panic() {
     acd.handle_timeout(t0 + Duration::from_secs(1 << 40));
     drain(&mut acd);
 }
+
+#[test]
+fn no_answer_break_does_not_override_a_chosen_status() {
+    let t0 = Instant::now();
+    let mut acd = ready(t0, &["1001"]).with_retry_delay(Duration::ZERO);
+    enqueue(&mut acd, t0, 1, 0);
+    fail(&mut acd, t0, 1, "1001", FailReason::NoAnswer);
+    fail(&mut acd, t0, 1, "1001", FailReason::NoAnswer);
+    // Logs out while the third offer still rings; it times out.
+    set_status(&mut acd, t0, "1001", AgentStatus::LoggedOut);
+    acd.handle_timeout(t0 + RING);
+    assert_eq!(status(&acd, "1001"), AgentStatus::LoggedOut);
+    assert_eq!(acd.agent_stats("1001", t0).unwrap().consecutive_misses, 0);
+}
