@@ -443,6 +443,10 @@ pub struct Acd {
     retry_delay: Duration,
     /// xorshift64* state of the `random` strategy.
     rng: u64,
+    /// Something that may allow a new offer changed since the last distribution (an agent freed or became
+    /// available, registered or off a direct call, a rest ended, a call started waiting, a tier opened). Lets
+    /// inputs like `Ringing` skip the pass over every agent.
+    dirty: bool,
 }
 
 impl Acd {
@@ -531,6 +535,7 @@ impl Acd {
             retry_delay: DEFAULT_RETRY_DELAY,
             // xorshift must not start at zero.
             rng: cfg.seed ^ 0x9E37_79B9_7F4A_7C15,
+            dirty: false,
         }
     }
 
@@ -582,8 +587,12 @@ impl Acd {
                     Work::WrapUp { .. } => self.end_wrap_up(t, idx),
                     _ => {}
                 },
-                Timer::Rest(idx) => self.agents[idx].rest_until = None,
+                Timer::Rest(idx) => {
+                    self.agents[idx].rest_until = None;
+                    self.dirty = true;
+                }
                 Timer::Escalate(call) => {
+                    self.dirty = true;
                     if let Some(c) = self.calls.get_mut(&call) {
                         c.escalate_at = None;
                     }
@@ -662,12 +671,14 @@ impl Acd {
                 if a.status != status || a.break_reason != reason {
                     a.status = status;
                     a.break_reason = reason;
+                    self.dirty = true;
                     self.changed(idx);
                 }
             }
             AcdInput::Registered { agent, registered } => {
                 let idx = self.agent_idx(&agent)?;
                 let was = std::mem::replace(&mut self.agents[idx].registered, registered);
+                self.dirty |= was != registered;
                 match self.agents[idx].work.offered_call() {
                     Some(call) if !registered => {
                         self.withdraw(idx, call);
@@ -709,6 +720,7 @@ impl Acd {
                 self.next_seq += 1;
                 self.queues[q].waiting.insert(c.key(), call);
                 self.n_waiting += 1;
+                self.dirty = true;
                 self.calls.insert(call, c);
                 self.schedule_escalation(call, now);
             }
@@ -776,6 +788,7 @@ impl Acd {
                 let idx = self.agent_idx(&agent)?;
                 let a = &mut self.agents[idx];
                 let was = std::mem::replace(&mut a.direct, active);
+                self.dirty |= was != active;
                 if was && !active && matches!(a.work, Work::Idle) {
                     a.idle_since = Some(now);
                 }
@@ -802,6 +815,7 @@ impl Acd {
         if let Some(d) = work.deadline() {
             self.timers.insert((d, Timer::Work(idx)));
         }
+        self.dirty |= matches!(work, Work::Idle);
         self.agents[idx].work = work;
     }
 
@@ -881,6 +895,7 @@ impl Acd {
             let key = c.key();
             self.queues[c.queue].waiting.insert(key, call);
             self.n_waiting += 1;
+            self.dirty = true;
             self.schedule_escalation(call, now);
         }
     }
