@@ -42,7 +42,7 @@ impl Acd {
     /// order (priority, arrival) and take agents from the front of the lists, so the cost is one sort of the free
     /// agents plus a step per offered call, not calls × agents.
     pub(crate) fn distribute(&mut self, now: Instant) {
-        if self.n_waiting == 0 {
+        if !std::mem::take(&mut self.dirty) || self.n_waiting == 0 {
             return;
         }
         let n = self.agents.len();

@@ -16,7 +16,8 @@
 //!
 //! Misses: a ring timeout, [`FailReason::NoAnswer`] or [`FailReason::Unreachable`] (including the phone
 //! unregistering while reserved or ringing) count as a miss. After `max_no_answer` consecutive misses the agent's
-//! status becomes [`AgentStatus::Break`] with reason [`NO_ANSWER_REASON`]. An answer resets the count.
+//! status becomes [`AgentStatus::Break`] with reason [`NO_ANSWER_REASON`] (an agent already on break or logged out
+//! keeps its status; the count restarts either way). An answer resets the count.
 //! [`FailReason::Rejected`] is not a miss: a reject is a deliberate act of an agent at the phone, and putting an
 //! agent who declines calls on break is for a supervisor to decide, not for the no-answer rule. A withdraw that is
 //! not the agent's fault (caller hung up, another agent answered a ring-all call, reconciliation) is not a miss
@@ -442,6 +443,10 @@ pub struct Acd {
     retry_delay: Duration,
     /// xorshift64* state of the `random` strategy.
     rng: u64,
+    /// Something that may allow a new offer changed since the last distribution (an agent freed or became
+    /// available, registered or off a direct call, a rest ended, a call started waiting, a tier opened). Lets
+    /// inputs like `Ringing` skip the pass over every agent.
+    dirty: bool,
 }
 
 impl Acd {
@@ -530,6 +535,7 @@ impl Acd {
             retry_delay: DEFAULT_RETRY_DELAY,
             // xorshift must not start at zero.
             rng: cfg.seed ^ 0x9E37_79B9_7F4A_7C15,
+            dirty: false,
         }
     }
 
@@ -581,8 +587,12 @@ impl Acd {
                     Work::WrapUp { .. } => self.end_wrap_up(t, idx),
                     _ => {}
                 },
-                Timer::Rest(idx) => self.agents[idx].rest_until = None,
+                Timer::Rest(idx) => {
+                    self.agents[idx].rest_until = None;
+                    self.dirty = true;
+                }
                 Timer::Escalate(call) => {
+                    self.dirty = true;
                     if let Some(c) = self.calls.get_mut(&call) {
                         c.escalate_at = None;
                     }
@@ -661,12 +671,14 @@ impl Acd {
                 if a.status != status || a.break_reason != reason {
                     a.status = status;
                     a.break_reason = reason;
+                    self.dirty = true;
                     self.changed(idx);
                 }
             }
             AcdInput::Registered { agent, registered } => {
                 let idx = self.agent_idx(&agent)?;
                 let was = std::mem::replace(&mut self.agents[idx].registered, registered);
+                self.dirty |= was != registered;
                 match self.agents[idx].work.offered_call() {
                     Some(call) if !registered => {
                         self.withdraw(idx, call);
@@ -708,6 +720,7 @@ impl Acd {
                 self.next_seq += 1;
                 self.queues[q].waiting.insert(c.key(), call);
                 self.n_waiting += 1;
+                self.dirty = true;
                 self.calls.insert(call, c);
                 self.schedule_escalation(call, now);
             }
@@ -775,6 +788,7 @@ impl Acd {
                 let idx = self.agent_idx(&agent)?;
                 let a = &mut self.agents[idx];
                 let was = std::mem::replace(&mut a.direct, active);
+                self.dirty |= was != active;
                 if was && !active && matches!(a.work, Work::Idle) {
                     a.idle_since = Some(now);
                 }
@@ -801,6 +815,7 @@ impl Acd {
         if let Some(d) = work.deadline() {
             self.timers.insert((d, Timer::Work(idx)));
         }
+        self.dirty |= matches!(work, Work::Idle);
         self.agents[idx].work = work;
     }
 
@@ -880,6 +895,7 @@ impl Acd {
             let key = c.key();
             self.queues[c.queue].waiting.insert(key, call);
             self.n_waiting += 1;
+            self.dirty = true;
             self.schedule_escalation(call, now);
         }
     }
@@ -909,8 +925,11 @@ impl Acd {
             let max = queue.map_or(0, |q| self.queues[q].cfg.max_no_answer);
             if max > 0 && a.consecutive_misses >= max {
                 a.consecutive_misses = 0;
-                a.status = AgentStatus::Break;
-                a.break_reason = Some(NO_ANSWER_REASON.to_string());
+                // An agent who already left (break, logged out) keeps the status it chose.
+                if a.status == AgentStatus::Available {
+                    a.status = AgentStatus::Break;
+                    a.break_reason = Some(NO_ANSWER_REASON.to_string());
+                }
             }
         }
         self.changed(idx);

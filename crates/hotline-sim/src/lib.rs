@@ -2,25 +2,32 @@
 //!
 //! A discrete-event loop over a heap of (virtual instant, event) plays the callers, the agents and the switch:
 //! arrivals on a daily curve (non-homogeneous Poisson by thinning), patience, ring delays, no-answers, rejects,
-//! answers that cross the ring-timeout withdraw, breaks and shifts. The [`Checker`] watches every offer and
-//! withdraw and reports broken invariants instead of panicking. Nothing sleeps: a day takes seconds.
+//! answers that cross the ring-timeout withdraw, phones that vanish while ringing, lost BYEs freed by periodic
+//! reconciliation, direct calls, breaks, no-answer breaks and shifts, over a main queue (two tiers) and a smaller
+//! skill queue. The [`Checker`] watches every offer and withdraw and reports broken invariants instead of
+//! panicking. Nothing sleeps: a day takes seconds.
 
 mod checker;
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
+pub use hotline_acd::Strategy;
 use hotline_acd::{
-    Acd, AcdConfig, AcdInput, AcdOutput, AgentConfig, AgentStatus, CallRef, FailReason, QueueConfig,
+    Acd, AcdConfig, AcdInput, AcdOutput, AgentConfig, AgentStatus, CallRef, FailReason,
+    QueueConfig, NO_ANSWER_REASON,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-pub use checker::{CallOutcome, Checker, Disposition, Violation, ViolationKind};
+pub use checker::{CallOutcome, Checker, Disposition, Violation, ViolationKind, WithdrawCause};
 
-const QUEUE: &str = "12345";
+/// The main queue, and a smaller queue that needs a skill (foreign-language callers).
+pub const QUEUE: &str = "12345";
+pub const SKILL_QUEUE: &str = "12345-en";
+pub const SKILL: &str = "english";
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
 /// A block of agents logged in from `start` to `end` (offsets into the day).
@@ -66,6 +73,29 @@ pub struct SimConfig {
     pub record_offers: bool,
     /// Period of the stuck-agent audit.
     pub audit_every: Duration,
+    /// Strategy of both queues.
+    pub strategy: Strategy,
+    /// Share of agents in tier 2 (of both queues); tier 2 opens after `tier_escalate` of waiting.
+    pub tier2_share: f64,
+    pub tier_escalate: Duration,
+    /// Share of calls to the skill queue, and share of agents holding its skill (levels 1–3).
+    pub skill_call_share: f64,
+    pub skilled_share: f64,
+    pub max_no_answer: u32,
+    /// How long an agent put on a no-answer break takes to come back.
+    pub no_answer_break_len: Duration,
+    /// Share of offers during which the phone vanishes (registration lost), and how long it stays away.
+    pub vanish_p: f64,
+    pub vanish_len: Duration,
+    /// Share of calls whose BYE the switch loses (the ACD is not told the call ended).
+    pub lost_bye_p: f64,
+    /// Period of the switch's reconciliation (zero: none).
+    pub reconcile_every: Duration,
+    /// Direct (non-queue) calls per agent per shift, and their mean length.
+    pub direct_calls_per_shift: u32,
+    pub direct_call_len: Duration,
+    /// From the offer to the switch's `Ringing` report.
+    pub ringing_delay: Duration,
 }
 
 const fn h(x: u64) -> Duration {
@@ -123,6 +153,20 @@ impl SimConfig {
             priority_share: 0.05,
             record_offers: false,
             audit_every: Duration::from_secs(60),
+            strategy: Strategy::LongestIdle,
+            tier2_share: 0.15,
+            tier_escalate: Duration::from_secs(20),
+            skill_call_share: 0.03,
+            skilled_share: 0.1,
+            max_no_answer: 3,
+            no_answer_break_len: Duration::from_secs(120),
+            vanish_p: 0.002,
+            vanish_len: Duration::from_secs(60),
+            lost_bye_p: 0.002,
+            reconcile_every: Duration::from_secs(30),
+            direct_calls_per_shift: 2,
+            direct_call_len: Duration::from_secs(90),
+            ringing_delay: Duration::from_millis(200),
         }
     }
 
@@ -166,6 +210,12 @@ pub struct SimReport {
     pub rejects: u64,
     pub late_answers: u64,
     pub breaks: u64,
+    pub no_answer_breaks: u64,
+    pub vanished: u64,
+    pub lost_byes: u64,
+    pub reconciled: u64,
+    pub direct_calls: u64,
+    pub strategy: Strategy,
     pub average_speed_of_answer: Duration,
     pub max_wait: Duration,
     /// Virtual time from the start of the day to the end of draining.
@@ -199,6 +249,7 @@ impl SimReport {
 
 impl fmt::Display for SimReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "策略 (strategy): {}", self.strategy)?;
         writeln!(
             f,
             "呼入 (offered): {}   接通 (answered): {}   放弃 (abandoned): {} (5 秒内 within 5 s: {})",
@@ -222,6 +273,11 @@ impl fmt::Display for SimReport {
             "坐席振铃 (agent offers): {}   未接 (no answer): {}   拒接 (rejected): {}   迟接 (late answers): {}   小休 (breaks): {}",
             self.agent_offers, self.no_answers, self.rejects, self.late_answers, self.breaks
         )?;
+        writeln!(
+            f,
+            "未接小休 (no-answer breaks): {}   掉线 (vanished phones): {}   丢失挂机 (lost BYEs): {}   对账释放 (reconciled): {}   直拨 (direct calls): {}",
+            self.no_answer_breaks, self.vanished, self.lost_byes, self.reconciled, self.direct_calls
+        )?;
         writeln!(f, "违规 (invariant violations): {}", self.violations.len())?;
         for v in self.violations.iter().take(20) {
             writeln!(f, "  {v}")?;
@@ -242,8 +298,16 @@ enum Event {
     ShiftEnd(usize),
     BreakStart(usize),
     BreakEnd(usize),
+    /// An agent on a no-answer break comes back.
+    NoAnswerReturn(usize),
     Arrival(CallRef),
     Patience(CallRef),
+    /// The switch reports that the agent's phone rings.
+    Ringing {
+        call: CallRef,
+        agent: usize,
+        leg: u64,
+    },
     /// The agent's phone answers; `late` answers are sent even after a withdraw (they crossed it).
     Answer {
         call: CallRef,
@@ -256,8 +320,17 @@ enum Event {
         agent: usize,
         leg: u64,
     },
+    /// The phone loses its registration while ringing, and comes back later.
+    Vanish {
+        agent: usize,
+        leg: u64,
+    },
+    Reappear(usize),
     TalkEnd(usize),
     EndWrapUp(usize),
+    DirectStart(usize),
+    DirectEnd(usize),
+    Reconcile,
     Audit,
 }
 
@@ -301,7 +374,8 @@ struct Sim {
     on_shift: Vec<bool>,
     /// Logged out while busy: unregister once the current offer or call is over.
     pending_unregister: Vec<bool>,
-    priority: HashMap<CallRef, i32>,
+    /// Calls the switch still has (waiting, ringing, talking with a BYE not lost), for reconciliation.
+    live: HashSet<CallRef>,
     report: SimReport,
 }
 
@@ -316,34 +390,64 @@ pub fn run(cfg: SimConfig) -> SimReport {
     report
 }
 
+/// The ACD configuration of a scenario: both queues, agents with their tiers and skills.
+pub fn acd_config(cfg: &SimConfig) -> AcdConfig {
+    // A stream of its own, so the agent mix does not shift the day's random draws.
+    let mut rng = StdRng::seed_from_u64(cfg.seed ^ 0xA6E7);
+    let queue = |name: &str, skills: Vec<String>| QueueConfig {
+        ring_timeout: cfg.ring_timeout,
+        wrap_up: cfg.wrap_up,
+        strategy: cfg.strategy,
+        tier_escalate: cfg.tier_escalate,
+        skills,
+        max_no_answer: cfg.max_no_answer,
+        ..QueueConfig::new(name)
+    };
+    AcdConfig {
+        queues: vec![queue(QUEUE, vec![]), queue(SKILL_QUEUE, vec![SKILL.into()])],
+        agents: (0..cfg.agents)
+            .map(|i| {
+                let tier = if rng.gen::<f64>() < cfg.tier2_share {
+                    2
+                } else {
+                    1
+                };
+                let mut a = AgentConfig {
+                    initial_status: AgentStatus::LoggedOut,
+                    ..AgentConfig::new(format!("a{i:04}"))
+                        .member(QUEUE, tier)
+                        .member(SKILL_QUEUE, tier)
+                };
+                if rng.gen::<f64>() < cfg.skilled_share {
+                    a = a.skill(SKILL, rng.gen_range(1..=3));
+                }
+                a
+            })
+            .collect(),
+        seed: cfg.seed,
+    }
+}
+
 impl Sim {
     fn new(cfg: SimConfig) -> Self {
-        let ids: Vec<String> = (0..cfg.agents).map(|i| format!("a{i:04}")).collect();
-        let acd = Acd::new(AcdConfig {
-            queues: vec![QueueConfig {
-                name: QUEUE.into(),
-                ring_timeout: cfg.ring_timeout,
-                wrap_up: cfg.wrap_up,
-            }],
-            agents: ids
-                .iter()
-                .map(|id| AgentConfig {
-                    id: id.clone(),
-                    name: id.clone(),
-                    queues: vec![QUEUE.into()],
-                    initial_status: AgentStatus::LoggedOut,
-                })
-                .collect(),
-        });
+        let acd_cfg = acd_config(&cfg);
+        let ids: Vec<String> = acd_cfg.agents.iter().map(|a| a.id.clone()).collect();
         let base = Instant::now();
+        let mut checker = Checker::new(base, &acd_cfg);
+        checker
+            .set_reconcile_every((!cfg.reconcile_every.is_zero()).then_some(cfg.reconcile_every));
         let n = ids.len();
         Sim {
             rng: StdRng::seed_from_u64(cfg.seed),
-            checker: Checker::new(base, &ids, cfg.ring_timeout, cfg.wrap_up),
+            checker,
+            acd: Acd::new(acd_cfg),
+            report: SimReport {
+                strategy: cfg.strategy,
+                ..SimReport::default()
+            },
             cfg,
             base,
             now: base,
-            acd,
             heap: BinaryHeap::new(),
             seq: 0,
             ids,
@@ -351,8 +455,7 @@ impl Sim {
             next_leg: 0,
             on_shift: vec![false; n],
             pending_unregister: vec![false; n],
-            priority: HashMap::new(),
-            report: SimReport::default(),
+            live: HashSet::new(),
         }
     }
 
@@ -405,7 +508,7 @@ impl Sim {
 
     fn schedule_day(&mut self) {
         let base = self.base;
-        // Agents: shift by share, breaks spread over the shift.
+        // Agents: shift by share, breaks spread over the shift, direct calls anywhere in it.
         let total: f64 = self.cfg.shifts.iter().map(|s| s.share.max(0.0)).sum();
         let n = self.ids.len();
         let mut assigned = 0usize;
@@ -431,6 +534,10 @@ impl Sim {
                     let at = centre.saturating_sub(slice / 4) + jitter;
                     self.at(base + at, Event::BreakStart(a));
                 }
+                for _ in 0..self.cfg.direct_calls_per_shift {
+                    let at = self.uniform(s.start, s.end);
+                    self.at(base + at, Event::DirectStart(a));
+                }
             }
             assigned += count;
         }
@@ -446,6 +553,9 @@ impl Sim {
         while !self.cfg.audit_every.is_zero() && t <= DAY {
             self.at(base + t, Event::Audit);
             t += self.cfg.audit_every;
+        }
+        if !self.cfg.reconcile_every.is_zero() {
+            self.at(base + self.cfg.reconcile_every, Event::Reconcile);
         }
     }
 
@@ -497,11 +607,15 @@ impl Sim {
     }
 
     fn input(&mut self, input: AcdInput) {
-        let shown = format!("{input:?}");
-        if let Err(e) = self.acd.handle(self.now, input) {
+        if let Err(e) = self.acd.handle(self.now, input.clone()) {
             self.checker
-                .record(self.now, ViolationKind::AcdError, format!("{shown}: {e}"));
+                .record(self.now, ViolationKind::AcdError, format!("{input:?}: {e}"));
         }
+    }
+
+    /// The switch's leg for `agent`, if it is `leg`.
+    fn leg_is(&self, agent: usize, leg: u64) -> bool {
+        self.leg[agent].is_some_and(|(_, l)| l == leg)
     }
 
     fn event(&mut self, ev: Event) {
@@ -534,7 +648,15 @@ impl Sim {
                 }
             }
             Event::BreakEnd(a) => {
-                if self.on_shift[a] && self.checker.agent_status(a) == Some(AgentStatus::Break) {
+                if self.on_shift[a]
+                    && self.checker.agent_status(a) == Some(AgentStatus::Break)
+                    && !self.checker.no_answer_break(a)
+                {
+                    self.set_status(a, AgentStatus::Available, None);
+                }
+            }
+            Event::NoAnswerReturn(a) => {
+                if self.on_shift[a] && self.checker.no_answer_break(a) {
                     self.set_status(a, AgentStatus::Available, None);
                 }
             }
@@ -544,24 +666,40 @@ impl Sim {
                 } else {
                     0
                 };
-                self.priority.insert(call, priority);
+                let queue = if self.rng.gen::<f64>() < self.cfg.skill_call_share {
+                    SKILL_QUEUE
+                } else {
+                    QUEUE
+                };
                 self.report.offered += 1;
-                self.checker.call_arrived(self.now, call, QUEUE, priority);
+                self.live.insert(call);
+                self.checker.call_arrived(self.now, call, queue, priority);
                 if let Some(mean) = self.cfg.patience_mean {
                     let p = self.exp(mean);
                     self.after(p, Event::Patience(call));
                 }
                 self.input(AcdInput::Enqueue {
                     call,
-                    queue: QUEUE.into(),
+                    queue: queue.into(),
                     priority,
+                    callback: false,
                 });
                 self.drain(None);
             }
             Event::Patience(call) => {
                 if self.checker.call_pending(call) {
                     self.checker.call_abandoned(self.now, call);
+                    self.live.remove(&call);
                     self.input(AcdInput::Abandon { call });
+                    self.drain(None);
+                }
+            }
+            Event::Ringing { call, agent, leg } => {
+                if self.leg_is(agent, leg) {
+                    self.input(AcdInput::Ringing {
+                        call,
+                        agent: self.ids[agent].clone(),
+                    });
                     self.drain(None);
                 }
             }
@@ -571,7 +709,7 @@ impl Sim {
                 leg,
                 late,
             } => {
-                let live = self.leg[agent] == Some((call, leg));
+                let live = self.leg_is(agent, leg);
                 if !live && !late {
                     return; // The ringing was stopped before the phone picked up.
                 }
@@ -583,28 +721,26 @@ impl Sim {
                     agent: self.ids[agent].clone(),
                 });
                 let refused = self.drain(Some((call, agent)));
-                let accepted = !refused;
-                self.checker.on_answered(self.now, call, agent, accepted);
-                if accepted {
-                    if live {
-                        let talk = self.talk_time();
-                        self.after(talk, Event::TalkEnd(agent));
-                    } else {
-                        // The ACD wrongly took it: hang up at once so the run can continue.
-                        self.input(AcdInput::CallEnded {
-                            agent: self.ids[agent].clone(),
-                        });
-                        self.drain(None);
-                    }
-                } else {
+                if refused {
                     self.maybe_unregister(agent);
+                } else if live {
+                    let talk = self.talk_time();
+                    self.after(talk, Event::TalkEnd(agent));
+                } else {
+                    // The ACD wrongly took it: hang up at once so the run can continue.
+                    self.checker.on_call_ended(self.now, agent, false);
+                    self.input(AcdInput::CallEnded {
+                        agent: self.ids[agent].clone(),
+                    });
+                    self.drain(None);
                 }
             }
             Event::Reject { call, agent, leg } => {
-                if self.leg[agent] == Some((call, leg)) {
+                if self.leg_is(agent, leg) {
                     self.leg[agent] = None;
                     self.report.rejects += 1;
-                    self.checker.on_offer_failed(call, agent);
+                    self.checker
+                        .on_offer_failed(call, agent, FailReason::Rejected);
                     self.input(AcdInput::OfferFailed {
                         call,
                         agent: self.ids[agent].clone(),
@@ -614,15 +750,48 @@ impl Sim {
                     self.maybe_unregister(agent);
                 }
             }
+            Event::Vanish { agent, leg } => {
+                if self.leg_is(agent, leg) {
+                    self.report.vanished += 1;
+                    self.checker.set_registered(agent, false);
+                    self.input(AcdInput::Registered {
+                        agent: self.ids[agent].clone(),
+                        registered: false,
+                    });
+                    self.drain(None);
+                    let d = self.cfg.vanish_len;
+                    self.after(d, Event::Reappear(agent));
+                }
+            }
+            Event::Reappear(a) => {
+                if self.on_shift[a] && !self.pending_unregister[a] && !self.checker.is_registered(a)
+                {
+                    self.checker.set_registered(a, true);
+                    self.input(AcdInput::Registered {
+                        agent: self.ids[a].clone(),
+                        registered: true,
+                    });
+                    self.drain(None);
+                }
+            }
             Event::TalkEnd(agent) => {
-                self.checker.on_call_ended(self.now, agent);
-                self.input(AcdInput::CallEnded {
-                    agent: self.ids[agent].clone(),
-                });
-                self.drain(None);
-                if self.rng.gen::<f64>() < self.cfg.early_wrap_end_p {
-                    let d = self.cfg.wrap_up / 3;
-                    self.after(d, Event::EndWrapUp(agent));
+                let lost = self.rng.gen::<f64>() < self.cfg.lost_bye_p;
+                if let Some(call) = self.checker.in_call(agent) {
+                    self.live.remove(&call);
+                }
+                self.checker.on_call_ended(self.now, agent, lost);
+                if lost {
+                    // The ACD never hears of it: the next reconciliation must free the agent.
+                    self.report.lost_byes += 1;
+                } else {
+                    self.input(AcdInput::CallEnded {
+                        agent: self.ids[agent].clone(),
+                    });
+                    self.drain(None);
+                    if self.rng.gen::<f64>() < self.cfg.early_wrap_end_p {
+                        let d = self.cfg.wrap_up / 3;
+                        self.after(d, Event::EndWrapUp(agent));
+                    }
                 }
                 self.maybe_unregister(agent);
             }
@@ -633,6 +802,47 @@ impl Sim {
                         agent: self.ids[agent].clone(),
                     });
                     self.drain(None);
+                }
+            }
+            Event::DirectStart(a) => {
+                // The agent dials out whenever not talking, racing any offer the ACD is making.
+                if self.on_shift[a]
+                    && self.checker.is_registered(a)
+                    && self.checker.in_call(a).is_none()
+                    && !self.checker.is_direct(a)
+                {
+                    self.report.direct_calls += 1;
+                    self.checker.set_direct(a, true);
+                    self.input(AcdInput::DirectCall {
+                        agent: self.ids[a].clone(),
+                        active: true,
+                    });
+                    self.drain(None);
+                    let d = self.exp(self.cfg.direct_call_len);
+                    self.after(d, Event::DirectEnd(a));
+                }
+            }
+            Event::DirectEnd(a) => {
+                self.checker.set_direct(a, false);
+                self.input(AcdInput::DirectCall {
+                    agent: self.ids[a].clone(),
+                    active: false,
+                });
+                self.drain(None);
+                self.maybe_unregister(a);
+            }
+            Event::Reconcile => {
+                let mut live: Vec<CallRef> = self.live.iter().copied().collect();
+                live.sort_unstable();
+                self.input(AcdInput::Reconcile { live });
+                self.drain(None);
+                // Past the day, keep going while a call may still lose its BYE or a lost one waits.
+                let next = self.now + self.cfg.reconcile_every;
+                if next <= self.base + DAY
+                    || !self.live.is_empty()
+                    || !self.checker.lost_byes().is_empty()
+                {
+                    self.at(next, Event::Reconcile);
                 }
             }
             Event::Audit => {
@@ -665,13 +875,25 @@ impl Sim {
         }
     }
 
-    /// Carries out the ACD's decisions. `stale` is an answer just sent: a withdraw for it is the ACD refusing it,
-    /// not a stop-ringing. Returns whether that refusal came.
-    fn drain(&mut self, stale: Option<(CallRef, usize)>) -> bool {
-        let mut refused = false;
+    /// Carries out the ACD's decisions. `answered` is an answer just sent: a withdraw of that very leg is the ACD
+    /// refusing it, not a stop-ringing. Returns whether that refusal came.
+    fn drain(&mut self, answered: Option<(CallRef, usize)>) -> bool {
+        let outs: Vec<AcdOutput> = std::iter::from_fn(|| self.acd.poll_output()).collect();
+        let is_refusal = |o: &AcdOutput, checker: &Checker| match (o, answered) {
+            (AcdOutput::Withdraw { call, agent }, Some((c, idx))) => {
+                *call == c && checker.agent_index(agent) == Some(idx)
+            }
+            _ => false,
+        };
+        let refused = outs.iter().any(|o| is_refusal(o, &self.checker));
+        if let Some((call, idx)) = answered {
+            // Before the other outputs: ring-all withdrawals of the other agents follow from this answer.
+            self.checker.on_answered(self.now, call, idx, !refused);
+        }
         let mut unregister = Vec::new();
-        while let Some(out) = self.acd.poll_output() {
+        for out in outs {
             match out {
+                AcdOutput::Withdraw { .. } if is_refusal(&out, &self.checker) => {}
                 AcdOutput::Offer { call, agent, .. } => {
                     self.report.agent_offers += 1;
                     self.checker.on_offer(self.now, call, &agent);
@@ -688,34 +910,41 @@ impl Sim {
                     self.ring(call, idx);
                 }
                 AcdOutput::Withdraw { call, agent } => {
-                    let Some(idx) = self.checker.agent_index(&agent) else {
-                        self.checker.on_withdraw(self.now, call, &agent);
-                        continue;
-                    };
-                    if stale == Some((call, idx)) && !refused && !self.checker.is_ringing(idx, call)
-                    {
-                        refused = true;
-                        continue;
-                    }
-                    if stale == Some((call, idx)) && !refused && self.checker.is_ringing(idx, call)
-                    {
-                        // A withdraw answering a live answer: the checker reports the refusal.
-                        refused = true;
-                        continue;
-                    }
-                    if self.checker.is_ringing(idx, call)
-                        && self.checker.call_pending(call)
-                        && self.leg[idx].is_some_and(|(c, _)| c == call)
-                    {
+                    if self.checker.on_withdraw(self.now, call, &agent) == WithdrawCause::Miss {
                         self.report.no_answers += 1;
                     }
-                    self.checker.on_withdraw(self.now, call, &agent);
+                    let Some(idx) = self.checker.agent_index(&agent) else {
+                        continue;
+                    };
                     if self.leg[idx].is_some_and(|(c, _)| c == call) {
                         self.leg[idx] = None;
                     }
                     unregister.push(idx);
                 }
-                AcdOutput::AgentChanged(_) => {}
+                AcdOutput::AgentChanged(v) => {
+                    let Some(idx) = self.checker.agent_index(&v.id) else {
+                        continue;
+                    };
+                    if v.status == AgentStatus::Break
+                        && v.break_reason.as_deref() == Some(NO_ANSWER_REASON)
+                        && !self.checker.no_answer_break(idx)
+                    {
+                        self.report.no_answer_breaks += 1;
+                        self.checker.on_no_answer_break(self.now, idx);
+                        let d = self.cfg.no_answer_break_len;
+                        self.after(d, Event::NoAnswerReturn(idx));
+                    }
+                }
+                AcdOutput::WrapUpEnded { call, secs, .. } => {
+                    self.checker.on_wrap_up_reported(self.now, call, secs);
+                }
+                AcdOutput::Reconciled { agent, call } => {
+                    self.report.reconciled += 1;
+                    if let Some(idx) = self.checker.agent_index(&agent) {
+                        self.checker.on_reconciled(self.now, idx, call);
+                        unregister.push(idx);
+                    }
+                }
             }
         }
         for idx in unregister {
@@ -729,19 +958,24 @@ impl Sim {
         self.next_leg += 1;
         let leg = self.next_leg;
         self.leg[agent] = Some((call, leg));
+        let d = self.cfg.ringing_delay;
+        self.after(d, Event::Ringing { call, agent, leg });
         let r: f64 = self.rng.gen();
         let c = &self.cfg;
-        let (reject_p, no_answer_p, late_p) = (c.reject_p, c.no_answer_p, c.late_answer_p);
-        if r < reject_p {
+        let ring = c.ring_timeout;
+        let reject = c.reject_p;
+        let no_answer = reject + c.no_answer_p;
+        let late = no_answer + c.late_answer_p;
+        let vanish = late + c.vanish_p;
+        if r < reject {
             let d = self.uniform(Duration::from_secs(1), Duration::from_secs(3));
             self.after(d, Event::Reject { call, agent, leg });
-        } else if r < reject_p + no_answer_p {
+        } else if r < no_answer {
             // Nobody picks up: the ACD's ring timeout withdraws it.
-        } else if r < reject_p + no_answer_p + late_p && !self.cfg.ring_timeout.is_zero() {
+        } else if r < late && !ring.is_zero() {
             self.report.late_answers += 1;
             // Within the ACD's retry delay, so the same offer cannot have been made again meanwhile.
-            let d = self.cfg.ring_timeout
-                + self.uniform(Duration::from_millis(100), Duration::from_millis(1500));
+            let d = ring + self.uniform(Duration::from_millis(100), Duration::from_millis(1500));
             self.after(
                 d,
                 Event::Answer {
@@ -751,6 +985,14 @@ impl Sim {
                     late: true,
                 },
             );
+        } else if r < vanish {
+            let until = if ring.is_zero() {
+                Duration::from_secs(5)
+            } else {
+                ring.mul_f64(0.9)
+            };
+            let d = self.uniform(Duration::from_millis(500), until);
+            self.after(d, Event::Vanish { agent, leg });
         } else {
             let (lo, hi) = (self.cfg.ring_delay_min, self.cfg.ring_delay_max);
             let d = self.uniform(lo, hi);
@@ -768,9 +1010,10 @@ impl Sim {
 
     fn finish(mut self) -> SimReport {
         let views = self.acd.agents();
+        let stats = self.acd.all_queue_stats(self.now);
         let acd = &self.acd;
         self.checker
-            .finish(self.now, |c| acd.contains_call(c), &views);
+            .finish(self.now, |c| acd.contains_call(c), &views, &stats);
         let mut r = std::mem::take(&mut self.report);
         let mut wait_sum = Duration::ZERO;
         for o in self.checker.outcomes() {
@@ -785,7 +1028,7 @@ impl Sim {
                 }
                 Some(Disposition::Abandoned) => {
                     r.abandoned += 1;
-                    if o.wait <= Duration::from_secs(5) {
+                    if o.wait < Duration::from_secs(5) {
                         r.abandoned_within_5s += 1;
                     }
                 }

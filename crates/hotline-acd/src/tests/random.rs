@@ -208,7 +208,9 @@ impl World {
         a.misses += 1;
         if max > 0 && a.misses >= max {
             a.misses = 0;
-            a.status = Some(AgentStatus::Break);
+            if a.status == Some(AgentStatus::Available) {
+                a.status = Some(AgentStatus::Break);
+            }
         }
     }
 
