@@ -51,6 +51,7 @@ def test_callback_key_keeps_the_place_then_agent_then_citizen(hl, ctx):
     # the call-back still holds its place: the agent becomes available and is rung first
     gw = carrier(ctx)
     agent = agent_uas(ctx, "1001")
+    time.sleep(1)  # SIPp needs a moment before its first pause works; the agent is rung at once
     st, _ = http("PUT", "/api/v1/agents/1001/status", {"status": "available"})
     assert st == 200
     gw.ok("(carrier: the citizen's number is dialled after the agent answered)")
@@ -82,6 +83,7 @@ def test_missed_call_listed_and_dialled_back_from_the_api(hl, ctx):
     register(ctx, ["1001"])
     gw = carrier(ctx)
     agent = agent_uas(ctx, "1001")
+    time.sleep(1)
     st, js = http("POST", f"/api/v1/callbacks/{cid}/dial")
     assert st == 202 and js["id"] == cid, (st, js)
     st, js = http("POST", f"/api/v1/callbacks/{cid}/dial")

@@ -57,7 +57,7 @@ def test_ring_all_rings_every_agent_and_the_first_answer_wins(hl, ctx):
     register(ctx, ["1001", "1002"])
     silent = agent_uas(ctx, "1001", scenario="agent_ring_cancel.xml")
     answering = agent_uas(ctx, "1002", d=1500)
-    c = caller(ctx, number="13800000034", d=3000)
+    c = caller(ctx, number="13800000034", d=6000)
     silent.ok("(1001 rang at the same time and was CANCELled when 1002 answered)")
     c.ok()
     answering.ok()

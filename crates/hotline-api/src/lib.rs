@@ -74,7 +74,11 @@ pub trait AgentControl: Send + Sync + 'static {
     /// Ends the agent's wrap-up now (no effect in other states); returns the agent.
     fn end_wrap_up(&self, id: String) -> BoxFuture<'static, Result<AgentView, AgentControlError>> {
         let _ = id;
-        Box::pin(async { Err(AgentControlError::Unavailable("wrap-up control unavailable".into())) })
+        Box::pin(async {
+            Err(AgentControlError::Unavailable(
+                "wrap-up control unavailable".into(),
+            ))
+        })
     }
 
     /// Live statistics of every queue, in configuration order.
@@ -89,9 +93,16 @@ pub trait AgentControl: Send + Sync + 'static {
     }
 
     /// Starts dialling a call-back (it joins its queue; an agent is rung, then the citizen).
-    fn dial_callback(&self, callback: Callback) -> BoxFuture<'static, Result<(), AgentControlError>> {
+    fn dial_callback(
+        &self,
+        callback: Callback,
+    ) -> BoxFuture<'static, Result<(), AgentControlError>> {
         let _ = callback;
-        Box::pin(async { Err(AgentControlError::Unavailable("call-backs unavailable".into())) })
+        Box::pin(async {
+            Err(AgentControlError::Unavailable(
+                "call-backs unavailable".into(),
+            ))
+        })
     }
 }
 

@@ -432,7 +432,8 @@ async fn bare_dates_are_china_days() {
         ("general", "2026-11-25T16:00:00Z", 1.0, "", 0.0),
     ];
     tickets(&f.store, &day).await;
-    let v = get_ok(&f.app, &format!("{GENERAL}?from=2026-11-25&to=2026-11-26")).await;
+    // A date `to` includes its whole day, like /api/v1/tickets.
+    let v = get_ok(&f.app, &format!("{GENERAL}?from=2026-11-25&to=2026-11-25")).await;
     // Read as UTC days this would be the last two tickets: 2 abandoned, 0 answered.
     assert_fields!(v, {
         "from": "2026-11-24T16:00:00Z", "to": "2026-11-25T16:00:00Z",
@@ -456,7 +457,7 @@ async fn agent_stats_live_and_interval() {
         "answered": 2, "talk_secs": 180.0, "avg_talk_secs": 90.0,
         "wrap_up_secs": 0.0, "avg_wrap_up_secs": null,
         // Live-only.
-        "state": "wrap_up", "missed": 3, "consecutive_misses": 2,
+        "state": "wrap_up", "consecutive_misses": 2,
     });
     let v = get_ok(&f.app, &format!("/api/v1/agents/1002/stats?{MORNING}")).await;
     assert_fields!(v, {"answered": 1, "talk_secs": 45.0});
@@ -464,6 +465,12 @@ async fn agent_stats_live_and_interval() {
     fails(&f.app, GET, "/api/v1/agents/nobody/stats", NOT_FOUND).await;
     let uri = "/api/v1/agents/nobody/stats?from=2026-11-23";
     fails(&f.app, GET, uri, NOT_FOUND).await;
+    // Since-start-up counters are not mixed into an interval.
+    let v = get_ok(&f.app, &format!("/api/v1/agents/1001/stats?{MORNING}")).await;
+    assert!(
+        v.get("offered").is_none() && v.get("missed").is_none(),
+        "{v}"
+    );
     let uri = "/api/v1/agents/1001/stats?from=yesterday";
     fails(&f.app, GET, uri, BAD_REQUEST).await;
 }
@@ -593,6 +600,11 @@ async fn metrics_text_format() {
     let (s, ct, text) = send(&f.app, GET, "/metrics", None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(ct.starts_with("text/plain"), "{ct}");
+    // No answered call yet: no ASA sample rather than a misleading 0.
+    assert!(
+        !text.contains(r#"hotline_queue_asa_seconds{queue="sales"}"#),
+        "{text}"
+    );
     for line in [
         "# TYPE hotline_queue_offered_total counter",
         "# TYPE hotline_queue_answered_within_15s_total counter",
@@ -606,10 +618,9 @@ async fn metrics_text_format() {
         r#"hotline_queue_waiting{queue="sales"} 3"#,
         r#"hotline_queue_longest_wait_seconds{queue="general"} 42.5"#,
         r#"hotline_queue_asa_seconds{queue="general"} 12.5"#,
-        r#"hotline_queue_asa_seconds{queue="sales"} 0"#,
-        r#"hotline_queue_agents{queue="general",state="break"} 1"#,
+        r#"hotline_queue_agents_by_status{queue="general",status="break"} 1"#,
         r#"hotline_queue_agents{queue="general",state="in_call"} 1"#,
-        r#"hotline_queue_agents{queue="we\"ird\\q",state="available"} 2"#,
+        r#"hotline_queue_agents_by_status{queue="we\"ird\\q",status="available"} 2"#,
         r#"hotline_agents{status="available",state="idle",registered="true"} 2"#,
         r#"hotline_agents{status="available",state="wrap_up",registered="true"} 1"#,
         r#"hotline_agents{status="break",state="idle",registered="false"} 1"#,
@@ -624,7 +635,7 @@ async fn metrics_text_format() {
         assert!(value.parse::<f64>().is_ok(), "{l}");
     }
     let types = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
-    assert_eq!(types, 12, "{text}");
+    assert_eq!(types, 13, "{text}");
 }
 
 #[tokio::test]

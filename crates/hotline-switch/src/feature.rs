@@ -118,10 +118,12 @@ async fn run(ctx: Arc<Ctx>, call: FeatureCall, mut rx: mpsc::UnboundedReceiver<C
     respond(resp);
     // The agent's phone is busy with this call: no queue call is offered until it ends.
     let direct = |active: bool| {
-        let _ = ctx.acd.send(AcdCmd::Input(hotline_acd::AcdInput::DirectCall {
-            agent: call.agent.clone(),
-            active,
-        }));
+        let _ = ctx
+            .acd
+            .send(AcdCmd::Input(hotline_acd::AcdInput::DirectCall {
+                agent: call.agent.clone(),
+                active,
+            }));
     };
     direct(true);
     match ctx.prompts.get(prompt_name) {

@@ -180,6 +180,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         config.media.rtp_ports[0],
         config.media.rtp_ports[1],
     );
+    media.set_rtp_timeout(config.media.rtp_timeout());
 
     let (sip_tx, sip_rx) = mpsc::unbounded_channel();
     let (acd_tx, acd_rx) = mpsc::unbounded_channel();

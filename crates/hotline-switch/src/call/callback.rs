@@ -170,7 +170,12 @@ impl Call {
             id: cb.id,
             kind: CallbackKind::Requested,
         });
-        info!(call = self.call_ref, callback = cb.id, from, "call-back requested");
+        info!(
+            call = self.call_ref,
+            callback = cb.id,
+            from,
+            "call-back requested"
+        );
         self.log(
             "callback_requested",
             json!({ "from": from, "callback_id": cb.id, "queue": self.queue }),

@@ -64,7 +64,11 @@ impl Call {
 
     /// The menu ended with a terminal action.
     async fn menu_route(&mut self, action: Action) -> Option<Disposition> {
-        let path = self.ivr.as_ref().map(|i| i.path_summary()).unwrap_or_default();
+        let path = self
+            .ivr
+            .as_ref()
+            .map(|i| i.path_summary())
+            .unwrap_or_default();
         info!(call = self.call_ref, %action, %path, "menu done");
         self.log("ivr", json!({ "path": path, "route": action.to_string() }));
         self.update(CallUpdate {

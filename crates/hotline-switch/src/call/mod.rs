@@ -447,7 +447,10 @@ impl Call {
     }
 
     fn citizen_media(&self) -> Option<LegId> {
-        self.citizen.as_ref().filter(|c| !c.left).map(|c| c.media_leg)
+        self.citizen
+            .as_ref()
+            .filter(|c| !c.left)
+            .map(|c| c.media_leg)
     }
 
     /// Plays one prompt to the citizen, replacing whatever played (music on hold included).
@@ -680,7 +683,8 @@ impl Call {
             Phase::Greeting | Phase::Menu => {}
         }
         self.finish_callback(disposition).await;
-        if disposition == Disposition::Abandoned && self.callback.is_none() && self.queued.is_some() {
+        if disposition == Disposition::Abandoned && self.callback.is_none() && self.queued.is_some()
+        {
             self.record_missed_call().await;
         }
         // A call-back keeps the ticket of the original call: its end is logged, the call fields stay.

@@ -93,13 +93,7 @@ impl Call {
             }
             return;
         };
-        let lang: Lang = self
-            .ctx
-            .config
-            .sounds
-            .language
-            .parse()
-            .unwrap_or(Lang::Zh);
+        let lang: Lang = self.ctx.config.sounds.language.parse().unwrap_or(Lang::Zh);
         let minutes = wait_minutes(estimate.ewt);
         names.extend(position_prompts(lang, estimate.position));
         names.extend(wait_prompts(lang, minutes));
@@ -145,7 +139,10 @@ impl Call {
                     return None;
                 }
                 // No trunk to call back through: the caller keeps waiting rather than being cut off.
-                warn!(call = self.call_ref, "max wait: call-back impossible (no [trunks.outbound]); still waiting");
+                warn!(
+                    call = self.call_ref,
+                    "max wait: call-back impossible (no [trunks.outbound]); still waiting"
+                );
                 None
             }
             Action::Queue(other) => {
