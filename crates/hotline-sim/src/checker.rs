@@ -42,6 +42,8 @@ pub enum ViolationKind {
     MaxNoAnswer,
     /// Reconciliation freed an agent whose call was still live.
     BadReconcile,
+    /// A call waits while an eligible agent sits idle (not resting after a failed offer).
+    Stalled,
     /// The ACD's live statistics disagree with the calls the checker saw.
     Stats,
 }
@@ -117,6 +119,8 @@ struct AgentModel {
     /// The call ended but the switch lost the BYE: the ACD learns it at the next reconciliation.
     lost_bye: Option<(CallRef, Instant)>,
     wrap_until: Option<Instant>,
+    /// Resting after a failed offer (the ACD's retry delay).
+    rest_until: Option<Instant>,
     misses: u32,
     /// Queue index → tier, for queues where the agent holds every required skill.
     tiers: HashMap<usize, u32>,
@@ -140,11 +144,13 @@ pub struct Checker {
     queue_index: HashMap<String, usize>,
     slack: Duration,
     reconcile_every: Option<Duration>,
+    retry_delay: Duration,
     agents: Vec<AgentModel>,
     index: HashMap<String, usize>,
     calls: HashMap<CallRef, CallModel>,
     /// Waiting calls by (queue, priority), in arrival order.
     waiting: HashMap<(usize, i32), BTreeSet<u64>>,
+    by_seq: HashMap<u64, CallRef>,
     next_seq: u64,
     next_ticket: u64,
     tickets: HashMap<u64, Ticket>,
@@ -189,6 +195,7 @@ impl Checker {
                     in_call: None,
                     lost_bye: None,
                     wrap_until: None,
+                    rest_until: None,
                     misses: 0,
                     tiers,
                 }
@@ -200,10 +207,12 @@ impl Checker {
             queue_index,
             slack: Duration::from_secs(1),
             reconcile_every: None,
+            retry_delay: hotline_acd::DEFAULT_RETRY_DELAY,
             agents,
             index,
             calls: HashMap::new(),
             waiting: HashMap::new(),
+            by_seq: HashMap::new(),
             next_seq: 0,
             next_ticket: 1,
             tickets: HashMap::new(),
@@ -327,6 +336,7 @@ impl Checker {
             },
         );
         self.waiting.entry((q, priority)).or_default().insert(seq);
+        self.by_seq.insert(seq, call);
         self.calls.insert(
             call,
             CallModel {
@@ -487,13 +497,15 @@ impl Checker {
 
     /// A ring timeout, no-answer or unreachable phone by agent `idx` on `call`. At the limit the ACD puts an
     /// available agent on break (checked when it says so); an agent that already left just starts counting again.
-    fn miss(&mut self, idx: usize, call: CallRef) {
+    fn miss(&mut self, now: Instant, idx: usize, call: CallRef) {
         let max = self
             .calls
             .get(&call)
             .map_or(0, |c| self.queues[c.queue].max_no_answer);
+        let rest = self.retry_delay;
         let a = &mut self.agents[idx];
         a.misses = a.misses.saturating_add(1);
+        a.rest_until = Some(now + rest);
         if max > 0 && a.misses >= max && a.status != AgentStatus::Available {
             a.misses = 0;
         }
@@ -541,17 +553,24 @@ impl Checker {
                 );
             }
         }
-        self.miss(idx, call);
+        self.miss(now, idx, call);
         WithdrawCause::Miss
     }
 
     /// The switch reported the offer failed; the ACD puts the call back. Only a reject is not a miss.
-    pub fn on_offer_failed(&mut self, call: CallRef, idx: usize, reason: hotline_acd::FailReason) {
+    pub fn on_offer_failed(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        idx: usize,
+        reason: hotline_acd::FailReason,
+    ) {
         if self.is_ringing(idx, call) {
             self.agents[idx].ringing = None;
+            self.agents[idx].rest_until = Some(now + self.retry_delay);
             self.unring(call);
             if reason != hotline_acd::FailReason::Rejected {
-                self.miss(idx, call);
+                self.miss(now, idx, call);
             }
         }
     }
@@ -784,9 +803,50 @@ impl Checker {
                 ));
             }
         }
+        found.extend(self.stalls(now, views));
         for (k, d) in found {
             self.record(now, k, d);
         }
+    }
+
+    /// Waiting calls next to an idle agent that could take them. Only the oldest call per queue and priority is
+    /// looked at: a younger one is open to no more tiers.
+    fn stalls(&self, now: Instant, views: &[AgentView]) -> Vec<(ViolationKind, String)> {
+        let idle: Vec<usize> = views
+            .iter()
+            .filter(|v| v.state == AgentState::Idle)
+            .filter_map(|v| self.agent_index(&v.id))
+            .filter(|&i| {
+                let a = &self.agents[i];
+                a.status == AgentStatus::Available
+                    && a.registered
+                    && a.ringing.is_none()
+                    && a.in_call.is_none()
+                    && a.lost_bye.is_none()
+                    && a.wrap_until.is_none_or(|t| t <= now)
+                    && a.rest_until.is_none_or(|t| t <= now)
+            })
+            .collect();
+        let mut found = Vec::new();
+        for set in self.waiting.values() {
+            let Some(c) = set
+                .first()
+                .and_then(|seq| self.by_seq.get(seq))
+                .and_then(|call| self.calls.get(call).map(|c| (call, c)))
+            else {
+                continue;
+            };
+            if let Some(&i) = idle
+                .iter()
+                .find(|&&i| self.ineligible(now, i, c.1).is_none())
+            {
+                found.push((
+                    ViolationKind::Stalled,
+                    format!("call {} waits while {} is idle", c.0, self.agents[i].id),
+                ));
+            }
+        }
+        found
     }
 
     /// After draining: every call ended, every ticket closed (answered ones with their wrap-up), the ACD holds no

@@ -29,6 +29,8 @@ pub const QUEUE: &str = "12345";
 pub const SKILL_QUEUE: &str = "12345-en";
 pub const SKILL: &str = "english";
 const DAY: Duration = Duration::from_secs(24 * 3600);
+/// How long after the day periodic work may continue while calls drain.
+const DRAIN_LIMIT: Duration = Duration::from_secs(6 * 3600);
 
 /// A block of agents logged in from `start` to `end` (offsets into the day).
 #[derive(Debug, Clone, PartialEq)]
@@ -586,18 +588,44 @@ impl Sim {
     }
 
     fn run_loop(&mut self) {
+        // A broken core must end in violations, not hang the run: bound the drain and timer storms.
+        let end = self.base + DAY + DRAIN_LIMIT + Duration::from_secs(3600);
+        let mut same_instant = 0u32;
         loop {
             let next_ev = self.heap.peek().map(|s| s.at);
             let next_to = self.acd.poll_timeout().map(|t| t.max(self.now));
+            if next_ev
+                .into_iter()
+                .chain(next_to)
+                .min()
+                .is_some_and(|t| t > end)
+            {
+                self.checker.record(
+                    self.now,
+                    ViolationKind::AgentStuck,
+                    "still busy hours after the day; stopped".into(),
+                );
+                break;
+            }
             match (next_ev, next_to) {
                 (None, None) => break,
                 (e, Some(t)) if e.is_none_or(|e| t <= e) => {
+                    same_instant = if t == self.now { same_instant + 1 } else { 0 };
+                    if same_instant > 10_000 {
+                        self.checker.record(
+                            t,
+                            ViolationKind::AgentStuck,
+                            "the ACD's timer does not advance; stopped".into(),
+                        );
+                        break;
+                    }
                     self.now = t;
                     self.acd.handle_timeout(t);
                     self.drain(None);
                 }
                 _ => {
                     let Some(s) = self.heap.pop() else { break };
+                    same_instant = 0;
                     self.now = s.at;
                     self.report.events += 1;
                     self.event(s.ev);
@@ -740,7 +768,7 @@ impl Sim {
                     self.leg[agent] = None;
                     self.report.rejects += 1;
                     self.checker
-                        .on_offer_failed(call, agent, FailReason::Rejected);
+                        .on_offer_failed(self.now, call, agent, FailReason::Rejected);
                     self.input(AcdInput::OfferFailed {
                         call,
                         agent: self.ids[agent].clone(),
@@ -759,6 +787,7 @@ impl Sim {
                         registered: false,
                     });
                     self.drain(None);
+                    self.expect_no_leg(agent, "the phone unregistered");
                     let d = self.cfg.vanish_len;
                     self.after(d, Event::Reappear(agent));
                 }
@@ -818,6 +847,7 @@ impl Sim {
                         active: true,
                     });
                     self.drain(None);
+                    self.expect_no_leg(a, "the agent took a direct call");
                     let d = self.exp(self.cfg.direct_call_len);
                     self.after(d, Event::DirectEnd(a));
                 }
@@ -836,12 +866,11 @@ impl Sim {
                 live.sort_unstable();
                 self.input(AcdInput::Reconcile { live });
                 self.drain(None);
-                // Past the day, keep going while a call may still lose its BYE or a lost one waits.
+                // Past the day, keep going while a call may still lose its BYE or a lost one waits, but not for
+                // ever: an ACD that never frees the agent is reported as stuck, not hung.
                 let next = self.now + self.cfg.reconcile_every;
-                if next <= self.base + DAY
-                    || !self.live.is_empty()
-                    || !self.checker.lost_byes().is_empty()
-                {
+                let busy = !self.live.is_empty() || !self.checker.lost_byes().is_empty();
+                if next <= self.base + DAY || (busy && next <= self.base + DAY + DRAIN_LIMIT) {
                     self.at(next, Event::Reconcile);
                 }
             }
@@ -849,6 +878,15 @@ impl Sim {
                 let views = self.acd.agents();
                 self.checker.audit(self.now, &views);
             }
+        }
+    }
+
+    /// The ACD must withdraw a pending offer at once when the phone becomes unusable.
+    fn expect_no_leg(&mut self, agent: usize, why: &str) {
+        if let Some((call, _)) = self.leg[agent] {
+            let detail = format!("{} still offered {call} after {why}", self.ids[agent]);
+            self.checker
+                .record(self.now, ViolationKind::AgentStuck, detail);
         }
     }
 
