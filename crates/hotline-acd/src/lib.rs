@@ -12,7 +12,13 @@
 //! Distribution: calls are taken highest priority first, then oldest first (across queues, by arrival). For each,
 //! eligible agents are ordered by tier (lower first), then skill level (sum of the levels of the queue's required
 //! skills, higher first), then the queue's [`Strategy`], then configuration order. Tier `t` opens to a call after
-//! `(t - 1) × tier_escalate` of waiting in that queue; a timer makes that moment trigger distribution.
+//! `(t - 1) × tier_escalate` of waiting in that queue; a timer makes that moment trigger distribution. A ring-all
+//! queue offers a call to every eligible agent at once: the first answer wins and the others are withdrawn; if all
+//! fail, the call goes back to its place. An agent is never offered two calls at once.
+//!
+//! Nothing waits on a report that may never come: the ACD owns the ring timer, a phone that unregisters fails its
+//! offer, and the owner's periodic [`AcdInput::Reconcile`] frees agents held by calls that no longer exist (a lost
+//! BYE, a vanished phone) and drops waiting calls whose caller is gone.
 //!
 //! Misses: a ring timeout, [`FailReason::NoAnswer`] or [`FailReason::Unreachable`] (including the phone
 //! unregistering while reserved or ringing) count as a miss. After `max_no_answer` consecutive misses the agent's
@@ -577,6 +583,8 @@ impl Acd {
             }
             self.timers.remove(&(t, timer));
             match timer {
+                // Timers are removed whenever work changes; the check only guards against a stale one.
+                Timer::Work(idx) if self.agents[idx].work.deadline() != Some(t) => {}
                 Timer::Work(idx) => match self.agents[idx].work {
                     Work::Offered { call, .. } => {
                         // The ACD owns the ring timer: tell the switch to stop ringing, then count a miss.

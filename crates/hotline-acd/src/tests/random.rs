@@ -60,6 +60,10 @@ struct World {
     calls_ended: HashSet<CallRef>,
     offered: HashSet<CallRef>,
     abandoned: HashSet<CallRef>,
+    /// How often the rarer paths ran, so the generator cannot silently stop reaching them.
+    ring_all_extra: usize,
+    reconciled: usize,
+    no_answer_breaks: usize,
 }
 
 /// Random sequences keep the invariants: an agent never has two calls, offers go only to eligible agents (status,
@@ -68,16 +72,17 @@ struct World {
 /// respected and reported once, nothing stalls, and every call is eventually offered or abandoned.
 #[test]
 fn random_sequences_keep_invariants() {
-    let (mut offers, mut abandons) = (0, 0);
+    let mut total = [0usize; 5];
     for seed in 0..300u64 {
-        let (o, a) = run_random(seed);
-        offers += o;
-        abandons += a;
+        for (t, n) in total.iter_mut().zip(run_random(seed)) {
+            *t += n;
+        }
     }
     // Guard against a generator that silently stops exercising the core.
+    let [offers, abandons, ring_all, reconciled, breaks] = total;
     assert!(
-        offers > 6_000 && abandons > 1_000,
-        "{offers} offers, {abandons} abandons"
+        offers > 6_000 && abandons > 1_000 && ring_all > 100 && reconciled > 100 && breaks > 100,
+        "{total:?}"
     );
 }
 
@@ -165,6 +170,9 @@ impl World {
             calls_ended: HashSet::new(),
             offered: HashSet::new(),
             abandoned: HashSet::new(),
+            ring_all_extra: 0,
+            reconciled: 0,
+            no_answer_breaks: 0,
         }
     }
 
@@ -210,6 +218,7 @@ impl World {
             a.misses = 0;
             if a.status == Some(AgentStatus::Available) {
                 a.status = Some(AgentStatus::Break);
+                self.no_answer_breaks += 1;
             }
         }
     }
@@ -228,8 +237,9 @@ impl World {
     }
 }
 
-/// Returns how many calls were offered and abandoned.
-fn run_random(seed: u64) -> (usize, usize) {
+/// Returns how many calls were offered and abandoned, extra ring-all offers, reconciled agents and no-answer
+/// breaks.
+fn run_random(seed: u64) -> [usize; 5] {
     let mut rng = StdRng::seed_from_u64(seed);
     let cfg = random_config(&mut rng);
     let ids: Vec<String> = cfg.agents.iter().map(|a| a.id.clone()).collect();
@@ -441,7 +451,13 @@ fn run_random(seed: u64) -> (usize, usize) {
         w.wrap_ended, w.calls_ended,
         "seed {seed}: wrap-ups reported"
     );
-    (w.offered.len(), w.abandoned.len())
+    [
+        w.offered.len(),
+        w.abandoned.len(),
+        w.ring_all_extra,
+        w.reconciled,
+        w.no_answer_breaks,
+    ]
 }
 
 /// What an input means, applied before the outputs are seen.
@@ -545,6 +561,7 @@ fn check_outputs(
                         c.offered_to
                     );
                 }
+                w.ring_all_extra += usize::from(c.offered_at.is_some());
                 c.offered_at = Some(now);
                 c.offered_to.insert(agent.clone());
                 let a = w.agents.get_mut(&agent).unwrap();
@@ -563,6 +580,7 @@ fn check_outputs(
                 // Otherwise: refusing a stale answer.
             }
             AcdOutput::Reconciled { agent, call } => {
+                w.reconciled += 1;
                 let a = w.agents.get_mut(&agent).unwrap();
                 if a.in_call == Some(call) {
                     a.in_call = None;
