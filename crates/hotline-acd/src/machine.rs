@@ -301,8 +301,7 @@ impl Acd {
         if let Some(t) = c.escalate_at {
             self.timers.remove(&(t, Timer::Escalate(call)));
         }
-        if c.offered_to.is_empty() {
-            self.queues[c.queue].waiting.remove(&c.key());
+        if c.offered_to.is_empty() && self.queues[c.queue].waiting.remove(&c.key()).is_some() {
             self.n_waiting -= 1;
         }
         for &idx in &c.offered_to {

@@ -168,7 +168,9 @@ impl Checker {
                 match (&c.state, c.answered) {
                     (CallState::Done(Disposition::Answered), Some(t)) => {
                         answered += 1;
-                        sl15 += u64::from(t - c.arrived <= Duration::from_secs(15));
+                        sl15 += u64::from(
+                            t.saturating_duration_since(c.arrived) <= Duration::from_secs(15),
+                        );
                     }
                     (CallState::Done(Disposition::Abandoned), _) => abandoned += 1,
                     _ => {}

@@ -548,7 +548,7 @@ impl Checker {
                     ViolationKind::UnexpectedWithdraw,
                     format!(
                         "{agent} withdrawn from pending {call} after {:?}",
-                        now - since
+                        now.saturating_duration_since(since)
                     ),
                 );
             }
