@@ -637,3 +637,78 @@ fn expire_wrap_ups(w: &mut World, now: Instant) {
         }
     }
 }
+
+/// Arbitrary inputs (unknown agents and queues, bogus calls, instants that go backwards) never panic.
+#[test]
+fn garbage_never_panics() {
+    for seed in 0..200u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let cfg = random_config(&mut rng);
+        let mut acd = Acd::new(cfg).with_retry_delay(Duration::from_millis(rng.gen_range(0..3000)));
+        let base = Instant::now() + Duration::from_secs(1_000_000);
+        let agent = |rng: &mut StdRng| format!("{}", 1000 + rng.gen_range(0..9));
+        for _ in 0..500 {
+            let now =
+                base + Duration::from_millis(rng.gen_range(0..600_000)) - Duration::from_secs(300);
+            let call = rng.gen_range(0..20);
+            let input = match rng.gen_range(0..13) {
+                0 => AcdInput::SetStatus {
+                    agent: agent(&mut rng),
+                    status: [
+                        AgentStatus::Available,
+                        AgentStatus::Break,
+                        AgentStatus::LoggedOut,
+                    ][rng.gen_range(0..3)],
+                    reason: None,
+                },
+                1 => AcdInput::Registered {
+                    agent: agent(&mut rng),
+                    registered: rng.gen(),
+                },
+                2 => AcdInput::Enqueue {
+                    call,
+                    queue: ["a", "b", "zz"][rng.gen_range(0..3)].into(),
+                    priority: rng.gen(),
+                    callback: rng.gen(),
+                },
+                3 => AcdInput::Abandon { call },
+                4 => AcdInput::Leave { call },
+                5 => AcdInput::Ringing {
+                    call,
+                    agent: agent(&mut rng),
+                },
+                6 => AcdInput::Answered {
+                    call,
+                    agent: agent(&mut rng),
+                },
+                7 => AcdInput::OfferFailed {
+                    call,
+                    agent: agent(&mut rng),
+                    reason: FailReason::Unreachable,
+                },
+                8 => AcdInput::CallEnded {
+                    agent: agent(&mut rng),
+                },
+                9 => AcdInput::EndWrapUp {
+                    agent: agent(&mut rng),
+                },
+                10 => AcdInput::DirectCall {
+                    agent: agent(&mut rng),
+                    active: rng.gen(),
+                },
+                11 => AcdInput::Reconcile {
+                    live: (0..rng.gen_range(0..20)).collect(),
+                },
+                _ => {
+                    acd.handle_timeout(now);
+                    continue;
+                }
+            };
+            let _ = acd.handle(now, input);
+            drain(&mut acd);
+            let _ = acd.all_queue_stats(now);
+            let _ = acd.wait_estimate(call, now);
+            let _ = acd.agent_stats("1001", now);
+        }
+    }
+}
