@@ -40,6 +40,9 @@ enum Command {
         agents: Option<u32>,
         #[arg(long)]
         seed: Option<u64>,
+        /// Queue strategy: longest-idle, round-robin, ring-all, fewest-calls, least-talk-time or random.
+        #[arg(long)]
+        strategy: Option<hotline_sim::Strategy>,
     },
 }
 
@@ -54,6 +57,7 @@ fn simulate(
     calls: Option<u32>,
     agents: Option<u32>,
     seed: Option<u64>,
+    strategy: Option<hotline_sim::Strategy>,
 ) -> ExitCode {
     let mut cfg = match preset {
         Preset::Shenzhen => hotline_sim::SimConfig::shenzhen(),
@@ -62,6 +66,7 @@ fn simulate(
     cfg.calls = calls.unwrap_or(cfg.calls);
     cfg.agents = agents.unwrap_or(cfg.agents);
     cfg.seed = seed.unwrap_or(cfg.seed);
+    cfg.strategy = strategy.unwrap_or(cfg.strategy);
     let report = hotline_sim::run(cfg);
     println!("{report}");
     if report.violations.is_empty() {
@@ -89,9 +94,10 @@ fn main() -> ExitCode {
         calls,
         agents,
         seed,
+        strategy,
     }) = cli.command
     {
-        return simulate(preset, calls, agents, seed);
+        return simulate(preset, calls, agents, seed, strategy);
     }
     let config = match load(cli.config.as_deref()) {
         Ok(c) => c,

@@ -60,6 +60,10 @@ struct World {
     calls_ended: HashSet<CallRef>,
     offered: HashSet<CallRef>,
     abandoned: HashSet<CallRef>,
+    /// How often the rarer paths ran, so the generator cannot silently stop reaching them.
+    ring_all_extra: usize,
+    reconciled: usize,
+    no_answer_breaks: usize,
 }
 
 /// Random sequences keep the invariants: an agent never has two calls, offers go only to eligible agents (status,
@@ -68,16 +72,17 @@ struct World {
 /// respected and reported once, nothing stalls, and every call is eventually offered or abandoned.
 #[test]
 fn random_sequences_keep_invariants() {
-    let (mut offers, mut abandons) = (0, 0);
+    let mut total = [0usize; 5];
     for seed in 0..300u64 {
-        let (o, a) = run_random(seed);
-        offers += o;
-        abandons += a;
+        for (t, n) in total.iter_mut().zip(run_random(seed)) {
+            *t += n;
+        }
     }
     // Guard against a generator that silently stops exercising the core.
+    let [offers, abandons, ring_all, reconciled, breaks] = total;
     assert!(
-        offers > 6_000 && abandons > 1_000,
-        "{offers} offers, {abandons} abandons"
+        offers > 6_000 && abandons > 1_000 && ring_all > 100 && reconciled > 100 && breaks > 100,
+        "{total:?}"
     );
 }
 
@@ -165,6 +170,9 @@ impl World {
             calls_ended: HashSet::new(),
             offered: HashSet::new(),
             abandoned: HashSet::new(),
+            ring_all_extra: 0,
+            reconciled: 0,
+            no_answer_breaks: 0,
         }
     }
 
@@ -210,6 +218,7 @@ impl World {
             a.misses = 0;
             if a.status == Some(AgentStatus::Available) {
                 a.status = Some(AgentStatus::Break);
+                self.no_answer_breaks += 1;
             }
         }
     }
@@ -228,8 +237,9 @@ impl World {
     }
 }
 
-/// Returns how many calls were offered and abandoned.
-fn run_random(seed: u64) -> (usize, usize) {
+/// Returns how many calls were offered and abandoned, extra ring-all offers, reconciled agents and no-answer
+/// breaks.
+fn run_random(seed: u64) -> [usize; 5] {
     let mut rng = StdRng::seed_from_u64(seed);
     let cfg = random_config(&mut rng);
     let ids: Vec<String> = cfg.agents.iter().map(|a| a.id.clone()).collect();
@@ -441,7 +451,13 @@ fn run_random(seed: u64) -> (usize, usize) {
         w.wrap_ended, w.calls_ended,
         "seed {seed}: wrap-ups reported"
     );
-    (w.offered.len(), w.abandoned.len())
+    [
+        w.offered.len(),
+        w.abandoned.len(),
+        w.ring_all_extra,
+        w.reconciled,
+        w.no_answer_breaks,
+    ]
 }
 
 /// What an input means, applied before the outputs are seen.
@@ -545,6 +561,7 @@ fn check_outputs(
                         c.offered_to
                     );
                 }
+                w.ring_all_extra += usize::from(c.offered_at.is_some());
                 c.offered_at = Some(now);
                 c.offered_to.insert(agent.clone());
                 let a = w.agents.get_mut(&agent).unwrap();
@@ -563,6 +580,7 @@ fn check_outputs(
                 // Otherwise: refusing a stale answer.
             }
             AcdOutput::Reconciled { agent, call } => {
+                w.reconciled += 1;
                 let a = w.agents.get_mut(&agent).unwrap();
                 if a.in_call == Some(call) {
                     a.in_call = None;
@@ -616,6 +634,81 @@ fn expire_wrap_ups(w: &mut World, now: Instant) {
                 a.wrap = None;
                 w.wrap_due.insert(call);
             }
+        }
+    }
+}
+
+/// Arbitrary inputs (unknown agents and queues, bogus calls, instants that go backwards) never panic.
+#[test]
+fn garbage_never_panics() {
+    for seed in 0..200u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let cfg = random_config(&mut rng);
+        let mut acd = Acd::new(cfg).with_retry_delay(Duration::from_millis(rng.gen_range(0..3000)));
+        let base = Instant::now() + Duration::from_secs(1_000_000);
+        let agent = |rng: &mut StdRng| format!("{}", 1000 + rng.gen_range(0..9));
+        for _ in 0..500 {
+            let now =
+                base + Duration::from_millis(rng.gen_range(0..600_000)) - Duration::from_secs(300);
+            let call = rng.gen_range(0..20);
+            let input = match rng.gen_range(0..13) {
+                0 => AcdInput::SetStatus {
+                    agent: agent(&mut rng),
+                    status: [
+                        AgentStatus::Available,
+                        AgentStatus::Break,
+                        AgentStatus::LoggedOut,
+                    ][rng.gen_range(0..3)],
+                    reason: None,
+                },
+                1 => AcdInput::Registered {
+                    agent: agent(&mut rng),
+                    registered: rng.gen(),
+                },
+                2 => AcdInput::Enqueue {
+                    call,
+                    queue: ["a", "b", "zz"][rng.gen_range(0..3)].into(),
+                    priority: rng.gen(),
+                    callback: rng.gen(),
+                },
+                3 => AcdInput::Abandon { call },
+                4 => AcdInput::Leave { call },
+                5 => AcdInput::Ringing {
+                    call,
+                    agent: agent(&mut rng),
+                },
+                6 => AcdInput::Answered {
+                    call,
+                    agent: agent(&mut rng),
+                },
+                7 => AcdInput::OfferFailed {
+                    call,
+                    agent: agent(&mut rng),
+                    reason: FailReason::Unreachable,
+                },
+                8 => AcdInput::CallEnded {
+                    agent: agent(&mut rng),
+                },
+                9 => AcdInput::EndWrapUp {
+                    agent: agent(&mut rng),
+                },
+                10 => AcdInput::DirectCall {
+                    agent: agent(&mut rng),
+                    active: rng.gen(),
+                },
+                11 => AcdInput::Reconcile {
+                    live: (0..rng.gen_range(0..20)).collect(),
+                },
+                _ => {
+                    acd.handle_timeout(now);
+                    continue;
+                }
+            };
+            let _ = acd.handle(now, input);
+            drain(&mut acd);
+            let _ = acd.all_queue_stats(now);
+            let _ = acd.wait_estimate(call, now);
+            let _ = acd.agent_stats("1001", now);
         }
     }
 }

@@ -1,13 +1,13 @@
 //! The invariant checker: an independent model of calls, agents and tickets, fed with what the simulated switch
 //! sent to the ACD and what the ACD answered. It never panics; it collects [`Violation`]s.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+mod audit;
+
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use hotline_acd::{
-    AcdConfig, AgentState, AgentStatus, AgentView, CallRef, QueueConfig, QueueLiveStats, Strategy,
-};
+use hotline_acd::{AcdConfig, AgentStatus, CallRef, QueueConfig, Strategy};
 
 /// Which invariant broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,6 +42,8 @@ pub enum ViolationKind {
     MaxNoAnswer,
     /// Reconciliation freed an agent whose call was still live.
     BadReconcile,
+    /// A call waits while an eligible agent sits idle (not resting after a failed offer).
+    Stalled,
     /// The ACD's live statistics disagree with the calls the checker saw.
     Stats,
 }
@@ -117,6 +119,8 @@ struct AgentModel {
     /// The call ended but the switch lost the BYE: the ACD learns it at the next reconciliation.
     lost_bye: Option<(CallRef, Instant)>,
     wrap_until: Option<Instant>,
+    /// Resting after a failed offer (the ACD's retry delay).
+    rest_until: Option<Instant>,
     misses: u32,
     /// Queue index → tier, for queues where the agent holds every required skill.
     tiers: HashMap<usize, u32>,
@@ -140,11 +144,13 @@ pub struct Checker {
     queue_index: HashMap<String, usize>,
     slack: Duration,
     reconcile_every: Option<Duration>,
+    retry_delay: Duration,
     agents: Vec<AgentModel>,
     index: HashMap<String, usize>,
     calls: HashMap<CallRef, CallModel>,
     /// Waiting calls by (queue, priority), in arrival order.
     waiting: HashMap<(usize, i32), BTreeSet<u64>>,
+    by_seq: HashMap<u64, CallRef>,
     next_seq: u64,
     next_ticket: u64,
     tickets: HashMap<u64, Ticket>,
@@ -189,6 +195,7 @@ impl Checker {
                     in_call: None,
                     lost_bye: None,
                     wrap_until: None,
+                    rest_until: None,
                     misses: 0,
                     tiers,
                 }
@@ -200,10 +207,12 @@ impl Checker {
             queue_index,
             slack: Duration::from_secs(1),
             reconcile_every: None,
+            retry_delay: hotline_acd::DEFAULT_RETRY_DELAY,
             agents,
             index,
             calls: HashMap::new(),
             waiting: HashMap::new(),
+            by_seq: HashMap::new(),
             next_seq: 0,
             next_ticket: 1,
             tickets: HashMap::new(),
@@ -327,6 +336,7 @@ impl Checker {
             },
         );
         self.waiting.entry((q, priority)).or_default().insert(seq);
+        self.by_seq.insert(seq, call);
         self.calls.insert(
             call,
             CallModel {
@@ -487,13 +497,15 @@ impl Checker {
 
     /// A ring timeout, no-answer or unreachable phone by agent `idx` on `call`. At the limit the ACD puts an
     /// available agent on break (checked when it says so); an agent that already left just starts counting again.
-    fn miss(&mut self, idx: usize, call: CallRef) {
+    fn miss(&mut self, now: Instant, idx: usize, call: CallRef) {
         let max = self
             .calls
             .get(&call)
             .map_or(0, |c| self.queues[c.queue].max_no_answer);
+        let rest = self.retry_delay;
         let a = &mut self.agents[idx];
         a.misses = a.misses.saturating_add(1);
+        a.rest_until = Some(now + rest);
         if max > 0 && a.misses >= max && a.status != AgentStatus::Available {
             a.misses = 0;
         }
@@ -536,22 +548,29 @@ impl Checker {
                     ViolationKind::UnexpectedWithdraw,
                     format!(
                         "{agent} withdrawn from pending {call} after {:?}",
-                        now - since
+                        now.saturating_duration_since(since)
                     ),
                 );
             }
         }
-        self.miss(idx, call);
+        self.miss(now, idx, call);
         WithdrawCause::Miss
     }
 
     /// The switch reported the offer failed; the ACD puts the call back. Only a reject is not a miss.
-    pub fn on_offer_failed(&mut self, call: CallRef, idx: usize, reason: hotline_acd::FailReason) {
+    pub fn on_offer_failed(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        idx: usize,
+        reason: hotline_acd::FailReason,
+    ) {
         if self.is_ringing(idx, call) {
             self.agents[idx].ringing = None;
+            self.agents[idx].rest_until = Some(now + self.retry_delay);
             self.unring(call);
             if reason != hotline_acd::FailReason::Rejected {
-                self.miss(idx, call);
+                self.miss(now, idx, call);
             }
         }
     }
@@ -725,175 +744,5 @@ impl Checker {
                 format!("ticket {ticket} of call {call} missing"),
             ),
         }
-    }
-
-    /// Periodic check against the ACD's own view of its agents: nobody is stuck (every agent reserved, ringing,
-    /// in call or in wrap-up has a live reason), and no agent past `max_no_answer` is still available.
-    pub fn audit(&mut self, now: Instant, views: &[AgentView]) {
-        let mut found = Vec::new();
-        for v in views {
-            let Some(idx) = self.agent_index(&v.id) else {
-                continue;
-            };
-            let a = &self.agents[idx];
-            let why = match v.state {
-                AgentState::Reserved | AgentState::Ringing => match a.ringing {
-                    None => Some("offered in the ACD, no offer in the switch".to_string()),
-                    Some((c, _)) if !self.call_pending(c) => Some(format!("ringing for gone {c}")),
-                    Some((c, since)) => {
-                        let ring = self
-                            .calls
-                            .get(&c)
-                            .map_or(Duration::ZERO, |m| self.queues[m.queue].ring_timeout);
-                        (!ring.is_zero()
-                            && now.saturating_duration_since(since) > ring + self.slack)
-                            .then(|| {
-                                format!(
-                                    "ringing for {c} since {:?}",
-                                    since.saturating_duration_since(self.base)
-                                )
-                            })
-                    }
-                },
-                AgentState::InCall => {
-                    let grace = self.reconcile_every.unwrap_or(Duration::ZERO) + self.slack;
-                    let lost_ok = a
-                        .lost_bye
-                        .is_some_and(|(_, t)| now.saturating_duration_since(t) <= grace);
-                    (a.in_call.is_none() && !a.direct && !lost_ok)
-                        .then(|| "in call in the ACD, no call in the switch".to_string())
-                }
-                AgentState::WrapUp if a.wrap_until.is_none_or(|t| now > t + self.slack) => {
-                    Some("wrap-up overran".to_string())
-                }
-                _ => None,
-            };
-            if let Some(why) = why {
-                found.push((ViolationKind::AgentStuck, format!("{}: {why}", v.id)));
-            }
-            let max = self
-                .queues
-                .iter()
-                .map(|q| q.max_no_answer)
-                .max()
-                .unwrap_or(0);
-            if max > 0 && v.status == AgentStatus::Available && a.misses >= max {
-                found.push((
-                    ViolationKind::MaxNoAnswer,
-                    format!("{} available after {} consecutive misses", v.id, a.misses),
-                ));
-            }
-        }
-        for (k, d) in found {
-            self.record(now, k, d);
-        }
-    }
-
-    /// After draining: every call ended, every ticket closed (answered ones with their wrap-up), the ACD holds no
-    /// call, every agent idle, and the ACD's statistics agree with what the checker saw.
-    pub fn finish(
-        &mut self,
-        now: Instant,
-        acd_holds: impl Fn(CallRef) -> bool,
-        views: &[AgentView],
-        stats: &[QueueLiveStats],
-    ) {
-        let mut found = Vec::new();
-        for (call, c) in &self.calls {
-            if !matches!(c.state, CallState::Done(_)) {
-                found.push((
-                    ViolationKind::CallLost,
-                    format!("call {call} left {:?}", c.state),
-                ));
-            }
-            if acd_holds(*call) {
-                found.push((
-                    ViolationKind::CallLost,
-                    format!("call {call} still held by the ACD"),
-                ));
-            }
-            match self.tickets.get(&c.ticket) {
-                Some(t) if t.disposition.is_some() => {
-                    if t.disposition == Some(Disposition::Answered) && t.wrap_up_secs.is_none() {
-                        found.push((
-                            ViolationKind::Ticket,
-                            format!("ticket {} of call {call} has no wrap-up", c.ticket),
-                        ));
-                    }
-                }
-                _ => found.push((
-                    ViolationKind::Ticket,
-                    format!("ticket {} of call {call} not closed", c.ticket),
-                )),
-            }
-        }
-        for v in views {
-            if v.state != AgentState::Idle {
-                found.push((
-                    ViolationKind::AgentStuck,
-                    format!("{} left {:?} after draining", v.id, v.state),
-                ));
-            }
-        }
-        for s in stats {
-            let Some(&q) = self.queue_index.get(&s.queue) else {
-                continue;
-            };
-            let (mut offered, mut answered, mut abandoned, mut sl15) = (0u64, 0u64, 0u64, 0u64);
-            for c in self.calls.values().filter(|c| c.queue == q) {
-                offered += 1;
-                match (&c.state, c.answered) {
-                    (CallState::Done(Disposition::Answered), Some(t)) => {
-                        answered += 1;
-                        sl15 += u64::from(t - c.arrived <= Duration::from_secs(15));
-                    }
-                    (CallState::Done(Disposition::Abandoned), _) => abandoned += 1,
-                    _ => {}
-                }
-            }
-            let acd = (s.offered, s.answered, s.abandoned, s.answered_within_15s);
-            if acd != (offered, answered, abandoned, sl15) {
-                found.push((
-                    ViolationKind::Stats,
-                    format!(
-                        "{}: ACD offered/answered/abandoned/SL-15 {acd:?}, checker {:?}",
-                        s.queue,
-                        (offered, answered, abandoned, sl15)
-                    ),
-                ));
-            }
-        }
-        found.sort_by(|a, b| a.1.cmp(&b.1));
-        for (k, d) in found {
-            self.record(now, k, d);
-        }
-    }
-
-    /// Waits and dispositions of all calls (unordered).
-    pub fn outcomes(&self) -> Vec<CallOutcome> {
-        self.calls
-            .values()
-            .map(|c| {
-                let disposition = match c.state {
-                    CallState::Done(d) => Some(d),
-                    _ => None,
-                };
-                let until = match disposition {
-                    Some(Disposition::Answered) => c.answered,
-                    _ => c.ended,
-                };
-                CallOutcome {
-                    wait: until.map_or(Duration::ZERO, |t| t.saturating_duration_since(c.arrived)),
-                    disposition,
-                }
-            })
-            .collect()
-    }
-
-    /// Agents whose calls ended with a lost BYE not yet reconciled.
-    pub fn lost_byes(&self) -> HashSet<usize> {
-        (0..self.agents.len())
-            .filter(|&i| self.agents[i].lost_bye.is_some())
-            .collect()
     }
 }
