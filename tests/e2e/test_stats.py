@@ -37,7 +37,7 @@ def test_statistics_match_a_hand_computed_scenario(hl, ctx):
         assert live[k] == v, f"live {k}: {live[k]} != {v}: {live}"
     assert live["answer_rate"] == pytest.approx(1 / 3) and live["service_level_15s"] == pytest.approx(1 / 3)
     assert 0 <= live["asa_secs"] < 3, live
-    assert 11 <= live["avg_talk_secs"] <= 14, live
+    assert 9 <= live["avg_talk_secs"] <= 12, live  # 12 s call minus the ~2 s greeting
     assert live["waiting"] == 0 and live["source"] == "live"
 
     today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date().isoformat()
@@ -56,7 +56,7 @@ def test_statistics_match_a_hand_computed_scenario(hl, ctx):
     st, agent_stats = http("GET", "/api/v1/agents/1001/stats")
     assert st == 200 and agent_stats["answered"] == 1, agent_stats
     st, agent_day = http("GET", f"/api/v1/agents/1001/stats?from={today}")
-    assert st == 200 and agent_day["answered"] == 1 and agent_day["talk_secs"] >= 11, agent_day
+    assert st == 200 and agent_day["answered"] == 1 and agent_day["talk_secs"] >= 9, agent_day
 
     st, queues = http("GET", "/api/v1/queues")
     assert st == 200 and [q["queue"] for q in queues] == ["general"], queues
