@@ -108,3 +108,28 @@ def test_without_outbound_trunk_dial_is_refused_and_key_ignored(hl, ctx):
     [cb] = [x for x in callbacks(kind="missed") if x["caller"] == "13800000023"]
     st, js = http("POST", f"/api/v1/callbacks/{cb['id']}/dial")
     assert st == 503 and js["error"] == "unavailable" and "trunks.outbound" in js["reason"], (st, js)
+
+
+@pytest.mark.hotline(**ON_BREAK)
+def test_pending_callback_survives_a_restart_without_holding_up_shutdown(hl, ctx):
+    register(ctx, ["1001"])
+    caller(ctx, number="13800000024", scenario="caller_callback.xml", args=["-key", "digit", "1"]).ok()
+    t = hl.wait_ticket("13800000024", "callback_requested")
+    [cb] = [x for x in callbacks(kind="requested") if x["caller"] == "13800000024"]
+    # a call-back waiting with nobody on the line must not keep shutdown waiting for its grace period
+    t0 = time.monotonic()
+    hl.stop()
+    assert time.monotonic() - t0 < 10, "shutdown waited for a parked call-back"
+    hl.start()
+    # back in its queue after the restart: the agent is rung, then the citizen
+    register(ctx, ["1001"])
+    gw = carrier(ctx)
+    agent = agent_uas(ctx, "1001")
+    time.sleep(1)
+    st, _ = http("PUT", "/api/v1/agents/1001/status", {"status": "available"})
+    assert st == 200
+    gw.ok("(carrier: the call-back requested before the restart is dialled)")
+    agent.ok()
+    done = wait_callback(cb["id"], "connected")
+    assert done["agent_id"] == "1001", done
+    assert "callback_queued" in interaction_kinds(hl, t["id"])

@@ -70,6 +70,10 @@ pub struct Ctx {
     pub active_calls: AtomicUsize,
     /// Call-backs that have a task now (so the API cannot start one twice).
     pub callbacks: call::CallbacksInProgress,
+    /// Part of `active_calls` that only holds a queued call-back with nobody on the line (a task and its
+    /// ticket writer each): shutdown does not wait for them; the call-back stays pending and is queued again
+    /// at the next start.
+    pub parked: AtomicUsize,
     next_call_ref: AtomicU64,
     udp_local: Option<SocketAddr>,
     tcp_local: Option<SocketAddr>,
@@ -215,6 +219,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         prompts: Arc::new(prompts),
         active_calls: AtomicUsize::new(0),
         callbacks: call::CallbacksInProgress::default(),
+        parked: AtomicUsize::new(0),
         next_call_ref: AtomicU64::new(1),
         udp_local: transports.local(Transport::Udp),
         tcp_local: transports.local(Transport::Tcp),
@@ -278,10 +283,15 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let _ = sip_tx.send(SipCmd::Drain);
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let until = Instant::now() + grace;
-    while ctx.active_calls.load(Ordering::SeqCst) > 0 && Instant::now() < until {
+    let busy = || {
+        ctx.active_calls
+            .load(Ordering::SeqCst)
+            .saturating_sub(ctx.parked.load(Ordering::SeqCst))
+    };
+    while busy() > 0 && Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let left = ctx.active_calls.load(Ordering::SeqCst);
+    let left = busy();
     if left > 0 {
         info!(calls = left, "grace period over; ending remaining calls");
     }

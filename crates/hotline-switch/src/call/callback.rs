@@ -111,6 +111,7 @@ pub fn spawn_callback_call(ctx: Arc<Ctx>, cb: Callback) -> Result<(), DialError>
             },
         });
         call.phase = Phase::CallbackWaiting;
+        call.set_parked(true);
         call.queued = Some(Instant::now());
         call.attached = true;
         let _ = ctx.acd.send(AcdCmd::Attach {
@@ -229,12 +230,14 @@ impl Call {
     /// The confirmation was heard: hang up the citizen; the task stays in the queue.
     pub(super) fn await_callback(&mut self) {
         self.hang_up_citizen();
+        self.set_parked(true);
         self.log("callback_waiting", json!({ "queue": self.queue }));
     }
 
     /// An agent answered a call-back: whisper the number, then dial. If the citizen is somehow still on
     /// the line (the agent answered during the confirmation), connect them directly.
     pub(super) fn start_whisper(&mut self, agent_media: LegId) {
+        self.set_parked(false);
         if let Some(leg) = self.citizen_media() {
             let _ = self.media.stop(leg);
             let _ = self.media.bridge(leg, agent_media);

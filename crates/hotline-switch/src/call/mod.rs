@@ -178,6 +178,8 @@ struct Call {
     /// Call-back whisper still to play to the agent, and the agent's media leg.
     whisper: VecDeque<Arc<Prompt>>,
     whisper_leg: Option<LegId>,
+    /// Counted in `Ctx::parked` (a call-back waiting with nobody on the line).
+    parked: bool,
     tx: mpsc::UnboundedSender<CallInput>,
 }
 
@@ -232,6 +234,7 @@ impl Call {
             callback_result: None,
             whisper: VecDeque::new(),
             whisper_leg: None,
+            parked: false,
             tx,
         }
     }
@@ -372,7 +375,22 @@ impl Call {
                 break;
             }
         }
+        self.set_parked(false);
         let _ = self.media.close();
+    }
+
+    /// Marks this task as holding only a queued call-back (see `Ctx::parked`): the task and its ticket
+    /// writer, two of `active_calls`.
+    fn set_parked(&mut self, parked: bool) {
+        if self.parked == parked {
+            return;
+        }
+        self.parked = parked;
+        if parked {
+            self.ctx.parked.fetch_add(2, Ordering::SeqCst);
+        } else {
+            self.ctx.parked.fetch_sub(2, Ordering::SeqCst);
+        }
     }
 
     /// The earliest of the menu's digit timeout, the next announcement and the max-wait limit.
