@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use hotline_acd::{AcdInput, AcdOutput, FailReason};
-use hotline_media::sdp::{self, Direction, Negotiated, Sdp};
+use hotline_media::sdp::{self, Negotiated, Sdp};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::msg::{Method, Request, Response, SipMessage};
 use hotline_sip::transaction::{build_cancel, ServerTxnId};
@@ -107,14 +107,7 @@ impl Call {
         };
         let local = self.ctx.local_addr(binding.transport);
         let dest = sipbuild::reach(&binding);
-        let offer = sdp::build_offer(
-            self.ctx.media_ip,
-            leg.local_port,
-            Direction::SendRecv,
-            101,
-            self.call_ref,
-            1,
-        );
+        let offer = self.offer_sdp(leg.local_port);
         let built = sipbuild::agent_invite(
             &binding.contact.to_string(),
             &agent,

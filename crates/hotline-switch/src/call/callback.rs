@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use hotline_acd::AcdInput;
 use hotline_media::engine::{LegId, MediaEvent};
-use hotline_media::sdp::{self, Direction, Sdp};
+use hotline_media::sdp::{self, Sdp};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::msg::{Method, Response, SipMessage, SipUri};
 use hotline_sip::Transport;
@@ -150,14 +150,7 @@ impl Call {
         let created = self
             .ctx
             .tickets
-            .create_callback(NewCallback {
-                ticket_id: self.ticket_id,
-                caller: self.caller_number.clone(),
-                line: self.line.number.clone(),
-                queue: self.queue.clone(),
-                kind: RowKind::Requested,
-                created_at: now_utc(),
-            })
+            .create_callback(self.callback_row_for(RowKind::Requested))
             .await;
         let cb = match created {
             Ok(cb) => cb,
@@ -200,6 +193,18 @@ impl Call {
         true
     }
 
+    /// A call-back of this call's citizen, line and queue.
+    fn callback_row_for(&self, kind: RowKind) -> NewCallback {
+        NewCallback {
+            ticket_id: self.ticket_id,
+            caller: self.caller_number.clone(),
+            line: self.line.number.clone(),
+            queue: self.queue.clone(),
+            kind,
+            created_at: now_utc(),
+        }
+    }
+
     /// The caller gave up waiting: the number joins the missed-call list (漏接回拨), one entry per number.
     pub(super) async fn record_missed_call(&mut self) {
         // A withheld number cannot be called back.
@@ -209,14 +214,7 @@ impl Call {
         let created = self
             .ctx
             .tickets
-            .create_callback(NewCallback {
-                ticket_id: self.ticket_id,
-                caller: self.caller_number.clone(),
-                line: self.line.number.clone(),
-                queue: self.queue.clone(),
-                kind: RowKind::Missed,
-                created_at: now_utc(),
-            })
+            .create_callback(self.callback_row_for(RowKind::Missed))
             .await;
         match created {
             Ok(cb) => self.log(
@@ -315,14 +313,7 @@ impl Call {
             let _ = self.media.remove_leg(leg.leg);
             return self.citizen_unreachable("bad trunk uri").await;
         };
-        let offer = sdp::build_offer(
-            self.ctx.media_ip,
-            leg.local_port,
-            Direction::SendRecv,
-            101,
-            self.call_ref,
-            1,
-        );
+        let offer = self.offer_sdp(leg.local_port);
         req.headers
             .push("Contact", sipbuild::contact(&caller_id, local, transport));
         req.headers.push("Allow", sipbuild::SUPPORTED_METHODS);

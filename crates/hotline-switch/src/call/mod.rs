@@ -464,6 +464,18 @@ impl Call {
             .unwrap_or_else(|| self.local_tag.clone())
     }
 
+    /// Our SDP offer for a leg we originate (agent or call-back): G.711 and telephone-event on `port`.
+    fn offer_sdp(&self, port: u16) -> String {
+        sdp::build_offer(
+            self.ctx.media_ip,
+            port,
+            sdp::Direction::SendRecv,
+            101,
+            self.call_ref,
+            1,
+        )
+    }
+
     fn citizen_media(&self) -> Option<LegId> {
         self.citizen
             .as_ref()
