@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import agent_uas, caller, register
+from conftest import agent_uas, caller, http, register
 
 
 def kinds(hl, ticket):
@@ -121,3 +121,22 @@ def test_queue_skills_pick_the_agent_who_has_them(hl, ctx):
     speaker.ok()
     t = hl.wait_ticket("13800000038", "answered")
     assert t["agent_id"] == "1002", t
+
+
+@pytest.mark.hotline(agents=["1001"], agent_extra={"1001": 'initial_status = "break"'},
+                     extra='[caller_priority]\n"13800000052" = 20\n')
+def test_priority_caller_is_served_before_an_earlier_caller(hl, ctx):
+    register(ctx, ["1001"])
+    agent = agent_uas(ctx, "1001")
+    first = caller(ctx, number="13800000051", d=12000)
+    time.sleep(3)
+    vip = caller(ctx, number="13800000052", d=6000)
+    time.sleep(3)  # both wait; then the only agent becomes available
+    st, _ = http("PUT", "/api/v1/agents/1001/status", {"status": "available"})
+    assert st == 200
+    vip.ok()
+    agent.ok()
+    first.wait()
+    t = hl.wait_ticket("13800000052", "answered")
+    assert t["agent_id"] == "1001" and t["priority"] == 20, t
+    assert hl.wait_ticket("13800000051", "abandoned", timeout=15)["priority"] == 0
