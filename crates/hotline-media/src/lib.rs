@@ -6,6 +6,7 @@
 pub mod dtmf;
 pub mod engine;
 pub mod g711;
+pub mod g722;
 pub mod jitter;
 pub mod mixer;
 pub mod prompts;
