@@ -539,19 +539,7 @@ mod tests {
         }
     }
 
-    /// Tiny deterministic PRNG for the network simulations (no `rand` seeding games in tests).
-    struct XorShift(u64);
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::test_rng::XorShift;
 
     #[test]
     fn config_is_validated() {

@@ -14,6 +14,9 @@ pub mod rtp;
 pub mod sdp;
 pub mod wav;
 
+#[cfg(test)]
+mod test_rng;
+
 pub use engine::{
     EngineStats, LegId, LegInfo, MediaConfig, MediaEngine, MediaError, MediaEvent, MediaEventKind,
     MediaHandle,

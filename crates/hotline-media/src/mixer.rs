@@ -718,20 +718,7 @@ mod tests {
         assert!((err2 / sig2).sqrt() < 0.1);
     }
 
-    /// Tiny xorshift so the property test is deterministic without a dependency.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::test_rng::XorShift;
 
     #[test]
     fn matches_naive_reference_on_random_rooms() {
