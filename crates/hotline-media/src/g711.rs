@@ -180,47 +180,65 @@ pub fn alaw_to_linear_sample(byte: u8) -> i16 {
     ALAW_DECODE[byte as usize]
 }
 
-/// Encode a single sample with `codec`.
-#[inline]
-pub fn encode_sample(codec: Codec, sample: i16) -> u8 {
-    match codec {
-        Codec::Pcmu => linear_to_ulaw(sample),
-        Codec::Pcma => linear_to_alaw(sample),
+/// The two G.711 companding laws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Law {
+    /// µ-law (PCMU).
+    Mu,
+    /// A-law (PCMA).
+    A,
+}
+
+impl From<Law> for Codec {
+    fn from(law: Law) -> Codec {
+        match law {
+            Law::Mu => Codec::Pcmu,
+            Law::A => Codec::Pcma,
+        }
     }
 }
 
-/// Decode a single byte with `codec`.
+/// Encode a single sample with `law`.
 #[inline]
-pub fn decode_sample(codec: Codec, byte: u8) -> i16 {
-    match codec {
-        Codec::Pcmu => ulaw_to_linear_sample(byte),
-        Codec::Pcma => alaw_to_linear_sample(byte),
+pub fn encode_sample(law: Law, sample: i16) -> u8 {
+    match law {
+        Law::Mu => linear_to_ulaw(sample),
+        Law::A => linear_to_alaw(sample),
+    }
+}
+
+/// Decode a single byte with `law`.
+#[inline]
+pub fn decode_sample(law: Law, byte: u8) -> i16 {
+    match law {
+        Law::Mu => ulaw_to_linear_sample(byte),
+        Law::A => alaw_to_linear_sample(byte),
     }
 }
 
 /// Encode `pcm` into `out`; converts `min(pcm.len(), out.len())` samples and returns that count.
-pub fn encode(codec: Codec, pcm: &[i16], out: &mut [u8]) -> usize {
+pub fn encode(law: Law, pcm: &[i16], out: &mut [u8]) -> usize {
     let n = pcm.len().min(out.len());
     for (o, &s) in out.iter_mut().zip(pcm) {
-        *o = encode_sample(codec, s);
+        *o = encode_sample(law, s);
     }
     n
 }
 
 /// Decode `bytes` into `out`; converts `min(bytes.len(), out.len())` samples and returns that count.
-pub fn decode(codec: Codec, bytes: &[u8], out: &mut [i16]) -> usize {
+pub fn decode(law: Law, bytes: &[u8], out: &mut [i16]) -> usize {
     let n = bytes.len().min(out.len());
     for (o, &b) in out.iter_mut().zip(bytes) {
-        *o = decode_sample(codec, b);
+        *o = decode_sample(law, b);
     }
     n
 }
 
 /// Convert a G.711 payload from one law to the other in place (same length). No-op when `from == to`.
-pub fn transcode_in_place(from: Codec, to: Codec, payload: &mut [u8]) {
+pub fn transcode_in_place(from: Law, to: Law, payload: &mut [u8]) {
     let table = match (from, to) {
-        (Codec::Pcmu, Codec::Pcma) => &ULAW_TO_ALAW,
-        (Codec::Pcma, Codec::Pcmu) => &ALAW_TO_ULAW,
+        (Law::Mu, Law::A) => &ULAW_TO_ALAW,
+        (Law::A, Law::Mu) => &ALAW_TO_ULAW,
         _ => return,
     };
     for b in payload.iter_mut() {
@@ -229,8 +247,8 @@ pub fn transcode_in_place(from: Codec, to: Codec, payload: &mut [u8]) {
 }
 
 /// The byte that encodes digital silence in `codec`.
-pub fn silence(codec: Codec) -> u8 {
-    encode_sample(codec, 0)
+pub fn silence(law: Law) -> u8 {
+    encode_sample(law, 0)
 }
 
 #[cfg(test)]
@@ -283,13 +301,13 @@ mod tests {
             .map(|i| ((i as f64 * 0.3).sin() * 10000.0) as i16)
             .collect();
         let mut buf = [0u8; 160];
-        encode(Codec::Pcmu, &pcm, &mut buf);
-        transcode_in_place(Codec::Pcmu, Codec::Pcma, &mut buf);
+        encode(Law::Mu, &pcm, &mut buf);
+        transcode_in_place(Law::Mu, Law::A, &mut buf);
         for (b, s) in buf.iter().zip(&pcm) {
             let d = alaw_to_linear_sample(*b) as i32 - *s as i32;
             assert!(d.abs() < 800, "{d}");
         }
-        transcode_in_place(Codec::Pcma, Codec::Pcmu, &mut buf);
+        transcode_in_place(Law::A, Law::Mu, &mut buf);
         for (b, s) in buf.iter().zip(&pcm) {
             let d = ulaw_to_linear_sample(*b) as i32 - *s as i32;
             assert!(d.abs() < 800, "{d}");

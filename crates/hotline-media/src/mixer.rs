@@ -126,12 +126,18 @@ impl Upsampler {
         input: &[i16; FRAME_SAMPLES_8K],
         output: &mut [i16; FRAME_SAMPLES_16K],
     ) {
+        self.process_slice(input, output);
+    }
+
+    /// Any length: `output` gets `2 × input.len()` samples (as many as fit). Relayed packets need not be
+    /// 20 ms long.
+    pub fn process_slice(&mut self, input: &[i16], output: &mut [i16]) {
         let mut prev = i32::from(self.prev);
-        for (i, &x) in input.iter().enumerate() {
+        for (&x, pair) in input.iter().zip(output.chunks_exact_mut(2)) {
             let x = i32::from(x);
             // Floor of the mean of two i16 always fits in i16; DC is preserved exactly.
-            output[2 * i] = ((prev + x) >> 1) as i16;
-            output[2 * i + 1] = x as i16;
+            pair[0] = ((prev + x) >> 1) as i16;
+            pair[1] = x as i16;
             prev = x;
         }
         self.prev = prev as i16;
@@ -161,14 +167,19 @@ impl Downsampler {
         input: &[i16; FRAME_SAMPLES_16K],
         output: &mut [i16; FRAME_SAMPLES_8K],
     ) {
+        self.process_slice(input, output);
+    }
+
+    /// Any even length: `output` gets `input.len() / 2` samples (as many as fit).
+    pub fn process_slice(&mut self, input: &[i16], output: &mut [i16]) {
         let mut a = i32::from(self.hist[0]);
         let mut b = i32::from(self.hist[1]);
-        for (i, out) in output.iter_mut().enumerate() {
-            let c = i32::from(input[2 * i]);
+        for (out, pair) in output.iter_mut().zip(input.chunks_exact(2)) {
+            let c = i32::from(pair[0]);
             // Weights sum to 4, so the rounded result stays within the i16 range.
             *out = ((a + 2 * b + c + 2) >> 2) as i16;
             a = c;
-            b = i32::from(input[2 * i + 1]);
+            b = i32::from(pair[1]);
         }
         self.hist = [a as i16, b as i16];
     }
@@ -402,6 +413,17 @@ impl Room {
             }
         }
         Ok(())
+    }
+
+    /// Write everything the room says this tick, at 16 kHz: the sum of all audible (`Normal`, unmuted) legs,
+    /// as a participant would hear it who says nothing. Whispers and listeners are left out. Recordings use it.
+    pub fn broadcast_into(&mut self, out: &mut [i16; FRAME_SAMPLES_16K]) {
+        if self.dirty {
+            self.recompute();
+        }
+        for (o, &a) in out.iter_mut().zip(self.sum.iter()) {
+            *o = a.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+        }
     }
 
     /// Close the tick: every input goes back to silence. A leg that sent nothing this tick also loses its

@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::g711::{self, Law};
+use crate::g722::G722Encoder;
+use crate::mixer::{Upsampler, FRAME_SAMPLES_16K, FRAME_SAMPLES_8K};
 use crate::wav::{self, WavError};
-use crate::{g711, Codec};
+use crate::Codec;
 
 /// Bytes (= samples) in one 20 ms G.711 frame.
 pub const FRAME_BYTES: usize = 160;
@@ -30,25 +33,43 @@ pub struct Prompt {
     name: String,
     pcmu: Vec<[u8; FRAME_BYTES]>,
     pcma: Vec<[u8; FRAME_BYTES]>,
+    /// G.722 frames (also 160 bytes per 20 ms), encoded as one continuous stream from the 8 kHz samples
+    /// upsampled to 16 kHz: the audio is narrowband, the codec state is consistent from frame to frame.
+    g722: Vec<[u8; FRAME_BYTES]>,
 }
 
 impl Prompt {
     /// Build a prompt from 8 kHz linear samples; the last frame is padded with silence.
     pub fn from_samples(name: impl Into<String>, samples: &[i16]) -> Prompt {
-        let encode = |codec| {
+        let encode = |law| {
             samples
                 .chunks(FRAME_BYTES)
                 .map(|chunk| {
-                    let mut f = [g711::silence(codec); FRAME_BYTES];
-                    g711::encode(codec, chunk, &mut f);
+                    let mut f = [g711::silence(law); FRAME_BYTES];
+                    g711::encode(law, chunk, &mut f);
                     f
                 })
                 .collect()
         };
+        let mut encoder = G722Encoder::new();
+        let mut up = Upsampler::new();
+        let g722 = samples
+            .chunks(FRAME_BYTES)
+            .map(|chunk| {
+                let mut narrow = [0i16; FRAME_SAMPLES_8K];
+                narrow[..chunk.len()].copy_from_slice(chunk);
+                let mut wide = [0i16; FRAME_SAMPLES_16K];
+                up.process(&narrow, &mut wide);
+                let mut f = [0u8; FRAME_BYTES];
+                encoder.encode(&wide, &mut f);
+                f
+            })
+            .collect();
         Prompt {
             name: name.into(),
-            pcmu: encode(Codec::Pcmu),
-            pcma: encode(Codec::Pcma),
+            pcmu: encode(Law::Mu),
+            pcma: encode(Law::A),
+            g722,
         }
     }
 
@@ -79,6 +100,7 @@ impl Prompt {
         match codec {
             Codec::Pcmu => &self.pcmu,
             Codec::Pcma => &self.pcma,
+            Codec::G722 => &self.g722,
         }
     }
 
@@ -179,6 +201,7 @@ mod tests {
         assert_eq!(f[1][9], g711::linear_to_ulaw(1000));
         assert_eq!(f[1][10], 0xFF);
         assert_eq!(p.frames(Codec::Pcma)[1][10], 0xD5);
+        assert_eq!(p.frames(Codec::G722).len(), 2);
         assert_eq!(p.duration(), Duration::from_millis(40));
         assert_eq!(Prompt::silence("s", 50).frame_count(), 3);
         assert_eq!(Prompt::tone("t", 425.0, 100, 8000).frame_count(), 5);

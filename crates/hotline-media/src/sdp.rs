@@ -375,6 +375,8 @@ pub fn negotiate_index(sdp: &Sdp) -> Result<(usize, Negotiated), SdpError> {
                         Codec::Pcmu
                     } else if r.encoding.eq_ignore_ascii_case("PCMA") {
                         Codec::Pcma
+                    } else if r.encoding.eq_ignore_ascii_case("G722") {
+                        Codec::G722
                     } else {
                         return None;
                     }
@@ -382,6 +384,7 @@ pub fn negotiate_index(sdp: &Sdp) -> Result<(usize, Negotiated), SdpError> {
                 Some(_) => return None,
                 None if pt == 0 => Codec::Pcmu,
                 None if pt == 8 => Codec::Pcma,
+                None if pt == 9 => Codec::G722,
                 None => return None,
             };
             Some((codec, pt))
@@ -419,8 +422,8 @@ pub fn negotiate_index(sdp: &Sdp) -> Result<(usize, Negotiated), SdpError> {
     })
 }
 
-/// Pick the first usable audio stream of an offer (or of an answer to our offer): the first of PCMU/PCMA in
-/// the writer's order, and the telephone-event payload type the writer uses.
+/// Pick the first usable audio stream of an offer (or of an answer to our offer): the first of PCMU/PCMA/G.722
+/// in the writer's order, and the telephone-event payload type the writer uses.
 pub fn negotiate(sdp: &Sdp) -> Result<Negotiated, SdpError> {
     negotiate_index(sdp).map(|(_, n)| n)
 }
@@ -506,7 +509,9 @@ pub fn build_answer_to(
     out
 }
 
-/// Build our offer: PCMU, PCMA and telephone-event (events 0-16) at `telephone_event_pt`, ptime 20.
+/// Build our offer: PCMU, PCMA, G.722 and telephone-event (events 0-16) at `telephone_event_pt`, ptime 20.
+/// G.711 comes first so that most phones answer with it and a G.711 call needs no transcoding; a phone that
+/// prefers wideband may still pick G.722.
 pub fn build_offer(
     local_ip: IpAddr,
     local_port: u16,
@@ -520,9 +525,10 @@ pub fn build_offer(
     let te = telephone_event_pt;
     let _ = write!(
         out,
-        "m=audio {local_port} RTP/AVP 0 8 {te}\r\n\
+        "m=audio {local_port} RTP/AVP 0 8 9 {te}\r\n\
          a=rtpmap:0 PCMU/8000\r\n\
          a=rtpmap:8 PCMA/8000\r\n\
+         a=rtpmap:9 G722/8000\r\n\
          a=rtpmap:{te} telephone-event/8000\r\n\
          a=fmtp:{te} 0-16\r\n\
          a=ptime:20\r\n\
@@ -582,6 +588,24 @@ a=sendrecv\r\n";
         let n = negotiate(&Sdp::parse(&o).unwrap()).unwrap();
         assert_eq!(n.codec, Codec::Pcmu);
         assert_eq!(n.payload_type, 0);
+    }
+
+    #[test]
+    fn g722_is_negotiated_in_the_offerers_order() {
+        let o = OFFER.replace("8 0 18 96", "9 0 96") + "a=rtpmap:9 G722/8000\r\n";
+        let n = negotiate(&Sdp::parse(&o).unwrap()).unwrap();
+        assert_eq!((n.codec, n.payload_type), (Codec::G722, 9));
+        let a = build_answer("10.0.0.1".parse().unwrap(), 4000, &n, 1, 1);
+        assert!(
+            a.contains("m=audio 4000 RTP/AVP 9 96\r\na=rtpmap:9 G722/8000\r\n"),
+            "{a}"
+        );
+        // Static payload type 9 without an rtpmap is G.722 too (RFC 3551).
+        let o = "v=0\r\nc=IN IP4 1.1.1.1\r\nm=audio 5000 RTP/AVP 9\r\n";
+        assert_eq!(
+            negotiate(&Sdp::parse(o).unwrap()).unwrap().codec,
+            Codec::G722
+        );
     }
 
     #[test]
@@ -738,7 +762,8 @@ a=sendrecv\r\n";
         );
         let s = Sdp::parse(&o).unwrap();
         let m = &s.media[0];
-        assert_eq!(m.formats, vec!["0", "8", "101"]);
+        assert_eq!(m.formats, vec!["0", "8", "9", "101"]);
+        assert_eq!(m.rtpmap(9).map(|r| r.encoding.as_str()), Some("G722"));
         assert_eq!(m.fmtp(101), Some("0-16"));
         assert_eq!(m.ptime, Some(20));
         let n = negotiate(&s).unwrap();

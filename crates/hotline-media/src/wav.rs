@@ -205,6 +205,15 @@ impl WavWriter {
         Ok(())
     }
 
+    /// Push buffered samples to the file (the header still says "unknown size").
+    pub fn flush(&mut self) -> Result<(), WavError> {
+        use std::io::Write;
+        self.file.flush().map_err(|source| WavError::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
     /// Flush and write the final sizes into the header.
     pub fn finish(mut self) -> Result<(), WavError> {
         use std::io::{Seek, SeekFrom, Write};

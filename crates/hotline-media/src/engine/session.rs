@@ -1,414 +1,34 @@
-//! The tokio edge: RTP sockets, one task per call.
-//!
-//! [`MediaEngine`] hands out even RTP ports from a range. [`MediaEngine::session`] spawns one task per call
-//! which owns every socket of that call's legs; the switch drives it through a cloneable [`MediaHandle`] that
-//! only sends commands, and hears back through [`MediaEvent`]s.
-//!
-//! RTCP: only the even RTP port is bound and advertised; the odd port next to it is never handed to another
-//! leg but is not bound, so peers' RTCP is dropped by the kernel. RTCP multiplexed on the RTP port is ignored.
-//!
-//! Packet path (`Session::on_packet`): one preallocated receive buffer per call, header rewritten and payload
-//! transcoded in place, a non-blocking `try_send_to`; no allocation, no lock, no log line. Counters are
-//! relaxed atomics.
+//! The per-call media task: owns every socket of a call's legs, relays bridged packets, plays prompts, mixes
+//! the conference on a 20 ms timer and feeds the recording.
 
-use std::collections::HashSet;
-use std::fmt;
 use std::future::poll_fn;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::{Interval, MissedTickBehavior};
 
+use super::{Cmd, Inner, LegId, LegInfo, MediaEvent, MediaEventKind, PortLease};
+use crate::conference::{Conference, MixRole};
 use crate::dtmf::DtmfDetector;
+use crate::mixer::FRAME_SAMPLES_8K;
 use crate::prompts::{Prompt, FRAME_BYTES};
+use crate::record::CHUNK_SAMPLES;
 use crate::rtp::{self, OutStream, HEADER_LEN};
 use crate::sdp::{Direction, Negotiated};
-use crate::{g711, Codec};
+use crate::transcode::{self, LegCodec};
+use crate::Codec;
 
-/// Default silence after which a leg reports [`MediaEventKind::RtpTimeout`].
-pub const DEFAULT_RTP_TIMEOUT: Duration = Duration::from_secs(60);
 /// A latched peer that has been silent this long may be replaced by a new source address (NAT rebinding).
 const RELATCH_AFTER: Duration = Duration::from_secs(2);
 const FRAME: Duration = Duration::from_millis(20);
 const RECV_BUF: usize = 2048;
-
-/// Identifies a leg within its session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LegId(pub u32);
-
-impl fmt::Display for LegId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "leg{}", self.0)
-    }
-}
-
-/// A new leg: put `local_port` (on [`MediaEngine::ip`]) in the SDP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LegInfo {
-    pub leg: LegId,
-    pub local_port: u16,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MediaEventKind {
-    /// A DTMF digit received as RFC 4733 telephone-event (once per key press).
-    Dtmf(char),
-    /// A non-looped prompt finished playing (not sent after `stop`).
-    PlayDone,
-    /// No RTP from the leg for the configured time (reported once per silent period).
-    RtpTimeout,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MediaEvent {
-    /// The tag given to [`MediaEngine::session`].
-    pub tag: u64,
-    pub leg: LegId,
-    pub kind: MediaEventKind,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum MediaError {
-    #[error("no free RTP port on {ip} in {port_min}..={port_max}")]
-    PortsExhausted {
-        ip: IpAddr,
-        port_min: u16,
-        port_max: u16,
-    },
-    #[error("cannot use RTP socket: {0}")]
-    Socket(#[source] std::io::Error),
-    #[error("media session is closed")]
-    Closed,
-}
-
-/// Engine settings.
-#[derive(Debug, Clone, Copy)]
-pub struct MediaConfig {
-    pub ip: IpAddr,
-    pub port_min: u16,
-    pub port_max: u16,
-    /// Zero disables RTP timeouts.
-    pub rtp_timeout: Duration,
-}
-
-/// A snapshot of the engine counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct EngineStats {
-    pub packets_received: u64,
-    pub packets_relayed: u64,
-    /// Received packets not relayed although bridged, malformed packets, failed sends.
-    pub packets_dropped: u64,
-    pub prompt_frames_sent: u64,
-    pub dtmf_events: u64,
-    pub sessions: u64,
-    pub legs: u64,
-}
-
-#[derive(Default)]
-struct Counters {
-    received: AtomicU64,
-    relayed: AtomicU64,
-    dropped: AtomicU64,
-    prompt_frames: AtomicU64,
-    dtmf: AtomicU64,
-    sessions: AtomicU64,
-    legs: AtomicU64,
-}
-
-struct Inner {
-    ip: IpAddr,
-    port_min: u16,
-    port_max: u16,
-    rtp_timeout_ms: AtomicU64,
-    ports: Mutex<PortPool>,
-    counters: Counters,
-}
-
-/// Which even ports are in use; `next` spreads allocations over the range so a just-freed port is not reused
-/// at once (late packets of the old call would land in the new one).
-struct PortPool {
-    next: usize,
-    used: HashSet<u16>,
-}
-
-/// Owns one port of the pool until dropped.
-struct PortLease {
-    inner: Arc<Inner>,
-    port: u16,
-}
-
-impl Drop for PortLease {
-    fn drop(&mut self) {
-        if let Ok(mut pool) = self.inner.ports.lock() {
-            pool.used.remove(&self.port);
-        }
-        self.inner.counters.legs.fetch_sub(1, Relaxed);
-    }
-}
-
-impl Inner {
-    fn first_even(&self) -> u32 {
-        (u32::from(self.port_min) + 1) & !1
-    }
-
-    fn slots(&self) -> usize {
-        let first = self.first_even();
-        let max = u32::from(self.port_max);
-        if max < first {
-            0
-        } else {
-            ((max - first) / 2 + 1) as usize
-        }
-    }
-
-    fn exhausted(&self) -> MediaError {
-        MediaError::PortsExhausted {
-            ip: self.ip,
-            port_min: self.port_min,
-            port_max: self.port_max,
-        }
-    }
-
-    /// Bind the next free even port. Ports taken by other programs are skipped.
-    fn allocate(self: &Arc<Self>) -> Result<(UdpSocket, PortLease), MediaError> {
-        let slots = self.slots();
-        let first = self.first_even();
-        let mut pool = self.ports.lock().map_err(|_| self.exhausted())?;
-        let mut last_err = None;
-        for k in 0..slots {
-            let slot = (pool.next + k) % slots;
-            let Ok(port) = u16::try_from(first + 2 * slot as u32) else {
-                continue;
-            };
-            if pool.used.contains(&port) {
-                continue;
-            }
-            let sock = match std::net::UdpSocket::bind(SocketAddr::new(self.ip, port)) {
-                Ok(s) => s,
-                Err(e) => {
-                    last_err = Some(e);
-                    continue;
-                }
-            };
-            let sock = sock
-                .set_nonblocking(true)
-                .and_then(|()| UdpSocket::from_std(sock))
-                .map_err(MediaError::Socket)?;
-            pool.used.insert(port);
-            pool.next = (slot + 1) % slots;
-            self.counters.legs.fetch_add(1, Relaxed);
-            return Ok((
-                sock,
-                PortLease {
-                    inner: self.clone(),
-                    port,
-                },
-            ));
-        }
-        match last_err {
-            // Not a single port could be bound and none is ours: the address itself is the problem.
-            Some(e) if pool.used.is_empty() && e.kind() != std::io::ErrorKind::AddrInUse => {
-                Err(MediaError::Socket(e))
-            }
-            _ => Err(self.exhausted()),
-        }
-    }
-}
-
-/// Allocates RTP ports and spawns per-call media sessions.
-pub struct MediaEngine {
-    inner: Arc<Inner>,
-}
-
-impl MediaEngine {
-    /// An engine binding `ip`, using the even ports of `port_min..=port_max`, RTP timeout 60 s.
-    pub fn new(ip: IpAddr, port_min: u16, port_max: u16) -> Arc<MediaEngine> {
-        Self::with_config(MediaConfig {
-            ip,
-            port_min,
-            port_max,
-            rtp_timeout: DEFAULT_RTP_TIMEOUT,
-        })
-    }
-
-    pub fn with_config(cfg: MediaConfig) -> Arc<MediaEngine> {
-        Arc::new(MediaEngine {
-            inner: Arc::new(Inner {
-                ip: cfg.ip,
-                port_min: cfg.port_min,
-                port_max: cfg.port_max,
-                rtp_timeout_ms: AtomicU64::new(cfg.rtp_timeout.as_millis() as u64),
-                ports: Mutex::new(PortPool {
-                    next: 0,
-                    used: HashSet::new(),
-                }),
-                counters: Counters::default(),
-            }),
-        })
-    }
-
-    /// Change the RTP timeout (zero = off); sessions started afterwards use it.
-    pub fn set_rtp_timeout(&self, timeout: Duration) {
-        self.inner
-            .rtp_timeout_ms
-            .store(timeout.as_millis() as u64, Relaxed);
-    }
-
-    pub fn rtp_timeout(&self) -> Duration {
-        Duration::from_millis(self.inner.rtp_timeout_ms.load(Relaxed))
-    }
-
-    /// The address the engine binds and that goes into SDP.
-    pub fn ip(&self) -> IpAddr {
-        self.inner.ip
-    }
-
-    pub fn stats(&self) -> EngineStats {
-        let c = &self.inner.counters;
-        EngineStats {
-            packets_received: c.received.load(Relaxed),
-            packets_relayed: c.relayed.load(Relaxed),
-            packets_dropped: c.dropped.load(Relaxed),
-            prompt_frames_sent: c.prompt_frames.load(Relaxed),
-            dtmf_events: c.dtmf.load(Relaxed),
-            sessions: c.sessions.load(Relaxed),
-            legs: c.legs.load(Relaxed),
-        }
-    }
-
-    /// Start the media task of one call. Events carry `tag` so one receiver can serve many calls.
-    /// Must be called within a tokio runtime.
-    pub fn session(&self, events: mpsc::UnboundedSender<MediaEvent>, tag: u64) -> MediaHandle {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let timeout = Duration::from_millis(self.inner.rtp_timeout_ms.load(Relaxed));
-        self.inner.counters.sessions.fetch_add(1, Relaxed);
-        let session = Session {
-            inner: self.inner.clone(),
-            tag,
-            events,
-            rx,
-            legs: Vec::new(),
-            next_leg: 1,
-            bridge: None,
-            rr: 0,
-            rtp_timeout: timeout,
-            last_play_tick: None,
-        };
-        tokio::spawn(session.run());
-        MediaHandle {
-            tx,
-            inner: self.inner.clone(),
-            tag,
-        }
-    }
-}
-
-enum Cmd {
-    AddLeg {
-        socket: UdpSocket,
-        lease: PortLease,
-        reply: oneshot::Sender<LegInfo>,
-    },
-    SetRemote(LegId, Negotiated),
-    Play(LegId, Arc<Prompt>, bool),
-    Stop(LegId),
-    Bridge(LegId, LegId),
-    Unbridge,
-    SetHold(LegId, bool),
-    RemoveLeg(LegId),
-    Close,
-}
-
-/// Controls one call's media task. Cloning is cheap; commands are queued and applied in order. Commands naming
-/// an unknown leg are ignored. The task ends on `close()` or when every handle is dropped.
-#[derive(Clone)]
-pub struct MediaHandle {
-    tx: mpsc::UnboundedSender<Cmd>,
-    inner: Arc<Inner>,
-    tag: u64,
-}
-
-impl fmt::Debug for MediaHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MediaHandle")
-            .field("tag", &self.tag)
-            .finish()
-    }
-}
-
-impl MediaHandle {
-    fn send(&self, cmd: Cmd) -> Result<(), MediaError> {
-        self.tx.send(cmd).map_err(|_| MediaError::Closed)
-    }
-
-    pub fn tag(&self) -> u64 {
-        self.tag
-    }
-
-    /// Whether the session task has ended.
-    pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
-    }
-
-    /// Bind a new RTP port and add a leg for it.
-    pub async fn add_leg(&self) -> Result<LegInfo, MediaError> {
-        let (socket, lease) = self.inner.allocate()?;
-        let (reply, rx) = oneshot::channel();
-        self.send(Cmd::AddLeg {
-            socket,
-            lease,
-            reply,
-        })?;
-        rx.await.map_err(|_| MediaError::Closed)
-    }
-
-    /// Where and how to send to this leg (from its SDP). May be repeated (re-INVITE); a changed address drops
-    /// the latch so the next received packet latches again.
-    pub fn set_remote(&self, leg: LegId, negotiated: Negotiated) -> Result<(), MediaError> {
-        self.send(Cmd::SetRemote(leg, negotiated))
-    }
-
-    /// Play a prompt to the leg, replacing what it was playing. While a prompt plays, audio bridged towards
-    /// this leg is not sent to it.
-    pub fn play(&self, leg: LegId, prompt: Arc<Prompt>, looped: bool) -> Result<(), MediaError> {
-        self.send(Cmd::Play(leg, prompt, looped))
-    }
-
-    /// Stop playing (no `PlayDone`).
-    pub fn stop(&self, leg: LegId) -> Result<(), MediaError> {
-        self.send(Cmd::Stop(leg))
-    }
-
-    /// Relay RTP both ways between two legs (replaces any previous bridge of this session).
-    pub fn bridge(&self, a: LegId, b: LegId) -> Result<(), MediaError> {
-        self.send(Cmd::Bridge(a, b))
-    }
-
-    pub fn unbridge(&self) -> Result<(), MediaError> {
-        self.send(Cmd::Unbridge)
-    }
-
-    /// While held, nothing is sent to the leg (prompts still advance; received RTP is still relayed).
-    pub fn set_hold(&self, leg: LegId, held: bool) -> Result<(), MediaError> {
-        self.send(Cmd::SetHold(leg, held))
-    }
-
-    /// Close the leg's socket and free its port.
-    pub fn remove_leg(&self, leg: LegId) -> Result<(), MediaError> {
-        self.send(Cmd::RemoveLeg(leg))
-    }
-
-    /// End the session: all its sockets are closed.
-    pub fn close(&self) -> Result<(), MediaError> {
-        self.send(Cmd::Close)
-    }
-}
 
 struct Player {
     prompt: Arc<Prompt>,
@@ -429,6 +49,8 @@ struct Leg {
     out: OutStream,
     player: Option<Player>,
     dtmf: DtmfDetector,
+    /// Relay transcoding state (the conference keeps its own per member).
+    codec: LegCodec,
 }
 
 impl Leg {
@@ -449,12 +71,13 @@ impl Leg {
     }
 
     /// The codec of a received audio payload type, `None` when it is neither the negotiated one nor a static
-    /// G.711 type.
+    /// G.711 / G.722 type.
     fn rx_codec(&self, pt: u8) -> Option<Codec> {
         match self.neg {
             Some(n) if n.payload_type == pt => Some(n.codec),
             _ if pt == 0 => Some(Codec::Pcmu),
             _ if pt == 8 => Some(Codec::Pcma),
+            _ if pt == 9 => Some(Codec::G722),
             _ => None,
         }
     }
@@ -463,11 +86,18 @@ impl Leg {
 enum Wake {
     Cmd(Option<Cmd>),
     PlayTick(tokio::time::Instant),
+    MixTick,
     TimeoutCheck,
     Packet(Option<(usize, usize, SocketAddr)>),
 }
 
-struct Session {
+/// A recording in progress: samples gathered here and handed to the writer thread a second at a time.
+struct Recording {
+    id: u64,
+    buf: Vec<i16>,
+}
+
+pub(super) struct Session {
     inner: Arc<Inner>,
     tag: u64,
     events: mpsc::UnboundedSender<MediaEvent>,
@@ -479,6 +109,11 @@ struct Session {
     rr: usize,
     rtp_timeout: Duration,
     last_play_tick: Option<Instant>,
+    /// Mixing or recording; `None` for a plain bridged call.
+    conference: Option<Box<Conference>>,
+    /// Paces the conference while there is one.
+    mix_tick: Option<Interval>,
+    recording: Option<Recording>,
 }
 
 async fn tick_opt(t: &mut Option<Interval>) -> tokio::time::Instant {
@@ -518,7 +153,31 @@ fn recv_any<'a>(
 }
 
 impl Session {
-    async fn run(mut self) {
+    pub(super) fn new(
+        inner: Arc<Inner>,
+        tag: u64,
+        events: mpsc::UnboundedSender<MediaEvent>,
+        rx: mpsc::UnboundedReceiver<Cmd>,
+        rtp_timeout: Duration,
+    ) -> Session {
+        Session {
+            inner,
+            tag,
+            events,
+            rx,
+            legs: Vec::new(),
+            next_leg: 1,
+            bridge: None,
+            rr: 0,
+            rtp_timeout,
+            last_play_tick: None,
+            conference: None,
+            mix_tick: None,
+            recording: None,
+        }
+    }
+
+    pub(super) async fn run(mut self) {
         let mut buf = [0u8; RECV_BUF];
         let mut play_tick: Option<Interval> = None;
         let check_every =
@@ -530,12 +189,17 @@ impl Session {
                 biased;
                 cmd = self.rx.recv() => Wake::Cmd(cmd),
                 t = tick_opt(&mut play_tick) => Wake::PlayTick(t),
+                _ = tick_opt(&mut self.mix_tick) => Wake::MixTick,
                 _ = timeout_tick.tick(), if !self.rtp_timeout.is_zero() => Wake::TimeoutCheck,
                 r = recv_any(&self.legs, &mut self.rr, &mut buf) => Wake::Packet(r),
             };
             match wake {
                 Wake::Cmd(None) | Wake::Cmd(Some(Cmd::Close)) => break,
-                Wake::Cmd(Some(cmd)) => self.on_command(cmd, &mut play_tick),
+                Wake::Cmd(Some(cmd)) => {
+                    self.on_command(cmd, &mut play_tick);
+                    self.refresh_conference();
+                }
+                Wake::MixTick => self.on_mix_tick(Instant::now()),
                 Wake::PlayTick(t) => {
                     if !self.on_play_tick(t.into_std()) {
                         play_tick = None;
@@ -550,6 +214,10 @@ impl Session {
                 }
                 Wake::Packet(None) => {}
             }
+        }
+        self.stop_recording();
+        if self.conference.is_some() {
+            self.inner.counters.conferences.fetch_sub(1, Relaxed);
         }
         self.inner.counters.sessions.fetch_sub(1, Relaxed);
         tracing::debug!(tag = self.tag, "media session closed");
@@ -594,6 +262,7 @@ impl Session {
                     out: OutStream::new(rand::random(), rand::random(), rand::random()),
                     player: None,
                     dtmf: DtmfDetector::new(),
+                    codec: LegCodec::new(),
                 });
                 let _ = reply.send(LegInfo {
                     leg: id,
@@ -605,9 +274,15 @@ impl Session {
                     if leg.neg.map(|n| n.remote) != Some(neg.remote) {
                         leg.latched = None;
                     }
+                    if leg.neg.map(|n| n.codec) != Some(neg.codec) {
+                        leg.codec.reset();
+                    }
                     leg.neg = Some(neg);
                     leg.last_rx = now;
                     leg.timed_out = false;
+                }
+                if let Some(conf) = self.conference.as_mut() {
+                    conf.set_codec(id.0, neg.codec);
                 }
             }
             Cmd::Play(id, prompt, looped) => {
@@ -645,9 +320,29 @@ impl Session {
                     leg.hold = held;
                 }
             }
+            Cmd::Join(id, role) => self.join(id, role),
+            Cmd::Leave(id) => {
+                if let Some(conf) = self.conference.as_mut() {
+                    conf.remove(id.0);
+                }
+            }
+            Cmd::Mute(id, muted) => {
+                if let Some(conf) = self.conference.as_mut() {
+                    let _ = conf.set_muted(id.0, muted);
+                }
+            }
+            Cmd::Record(path) => {
+                self.stop_recording();
+                if let Some(path) = path {
+                    self.start_recording(path);
+                }
+            }
             Cmd::RemoveLeg(id) => {
                 if self.bridge.is_some_and(|(a, b)| a == id || b == id) {
                     self.bridge = None;
+                }
+                if let Some(conf) = self.conference.as_mut() {
+                    conf.remove(id.0);
                 }
                 self.legs.retain(|l| l.id != id);
                 self.rr = 0;
@@ -744,6 +439,147 @@ impl Session {
         }
     }
 
+    fn join(&mut self, id: LegId, role: MixRole) {
+        let Some(codec) = self
+            .legs
+            .iter()
+            .find(|l| l.id == id)
+            .map(|l| l.codec_pt().0)
+        else {
+            return;
+        };
+        // A conference member is sent the mix, not relayed audio: it leaves a bridge it was in.
+        if self.bridge.is_some_and(|(a, b)| a == id || b == id) {
+            self.bridge = None;
+        }
+        let conf = self.conference.get_or_insert_with(Box::default);
+        if let Err(e) = conf.add(id.0, codec, true) {
+            tracing::warn!(tag = self.tag, %id, "cannot join the conference: {e}");
+            return;
+        }
+        if let Err(e) = conf.set_role(id.0, role) {
+            tracing::debug!(tag = self.tag, %id, "role refused: {e}");
+        }
+    }
+
+    fn start_recording(&mut self, path: PathBuf) {
+        let id = self.inner.next_recording.fetch_add(1, Relaxed);
+        self.inner.recorder.open(id, path);
+        self.recording = Some(Recording {
+            id,
+            buf: Vec::with_capacity(CHUNK_SAMPLES),
+        });
+    }
+
+    fn stop_recording(&mut self) {
+        if let Some(rec) = self.recording.take() {
+            if !rec.buf.is_empty() {
+                self.inner.recorder.write(rec.id, rec.buf);
+            }
+            self.inner.recorder.close(rec.id);
+        }
+    }
+
+    /// Keep the conference in line with the commands: while recording, the bridged legs are taps (their audio
+    /// is mixed for the file while packets are still relayed); taps of legs no longer bridged go; an empty
+    /// conference is dropped with its timer.
+    fn refresh_conference(&mut self) {
+        let taps: [Option<LegId>; 2] = match (self.recording.is_some(), self.bridge) {
+            (true, Some((a, b))) => [Some(a), Some(b)],
+            _ => [None, None],
+        };
+        for id in taps.iter().flatten() {
+            let Some(codec) = self
+                .legs
+                .iter()
+                .find(|l| l.id == *id)
+                .map(|l| l.codec_pt().0)
+            else {
+                continue;
+            };
+            let conf = self.conference.get_or_insert_with(Box::default);
+            if !conf.contains(id.0) {
+                let _ = conf.add(id.0, codec, false);
+            }
+        }
+        if let Some(conf) = self.conference.as_mut() {
+            let mut stale = [0u32; crate::mixer::MAX_PARTICIPANTS];
+            let mut n = 0;
+            for m in conf.members() {
+                let is_tap = !conf.hears(m);
+                if is_tap && !taps.contains(&Some(LegId(m))) {
+                    if let Some(slot) = stale.get_mut(n) {
+                        *slot = m;
+                        n += 1;
+                    }
+                }
+            }
+            for m in stale.iter().take(n) {
+                conf.remove(*m);
+            }
+        }
+        let counters = &self.inner.counters;
+        match (&self.conference, &self.mix_tick) {
+            (Some(c), _) if c.is_empty() && self.recording.is_none() => {
+                self.conference = None;
+                self.mix_tick = None;
+                counters.conferences.fetch_sub(1, Relaxed);
+            }
+            (Some(_), None) => {
+                // Burst: a late tick is made up at once, so the mix never falls behind the wall clock and an
+                // hour is exactly 180 000 frames.
+                let mut iv = tokio::time::interval(FRAME);
+                iv.set_missed_tick_behavior(MissedTickBehavior::Burst);
+                self.mix_tick = Some(iv);
+                counters.conferences.fetch_add(1, Relaxed);
+            }
+            _ => {}
+        }
+    }
+
+    /// One 20 ms conference tick: the mix to every member that hears it (unless a prompt has its floor) and a
+    /// frame of the recording.
+    fn on_mix_tick(&mut self, now: Instant) {
+        let Some(conf) = self.conference.as_mut() else {
+            return;
+        };
+        let legs = &mut self.legs;
+        let counters = &self.inner.counters;
+        let mut rec_frame = [0i16; FRAME_SAMPLES_8K];
+        let recording = self.recording.is_some();
+        let mut pkt = [0u8; HEADER_LEN + FRAME_BYTES];
+        conf.tick(
+            |id, frame| {
+                let Some(leg) = legs.iter_mut().find(|l| l.id.0 == id) else {
+                    return;
+                };
+                if leg.player.is_some() {
+                    return;
+                }
+                let Some(dest) = leg.dest() else {
+                    return;
+                };
+                let (_, pt) = leg.codec_pt();
+                let h = leg.out.next_local(now, false, 1);
+                let len = HEADER_LEN + frame.len().min(FRAME_BYTES);
+                rtp::write_header(&mut pkt, h.marker, pt, h.seq, h.timestamp, h.ssrc);
+                pkt[HEADER_LEN..len].copy_from_slice(&frame[..len - HEADER_LEN]);
+                match leg.socket.try_send_to(&pkt[..len], dest) {
+                    Ok(_) => counters.mix_frames.fetch_add(1, Relaxed),
+                    Err(_) => counters.dropped.fetch_add(1, Relaxed),
+                };
+            },
+            recording.then_some(&mut rec_frame),
+        );
+        if let Some(rec) = self.recording.as_mut() {
+            rec.buf.extend_from_slice(&rec_frame);
+            if rec.buf.len() >= CHUNK_SAMPLES {
+                let full = std::mem::replace(&mut rec.buf, Vec::with_capacity(CHUNK_SAMPLES));
+                self.inner.recorder.write(rec.id, full);
+            }
+        }
+    }
+
     fn peer_index(&self, i: usize) -> Option<usize> {
         let (a, b) = self.bridge?;
         let id = self.legs.get(i)?.id;
@@ -801,11 +637,27 @@ impl Session {
             self.emit(leg_id, MediaEventKind::Dtmf(d));
         }
 
+        // Audio of a conference member goes to its jitter buffer; a member that hears the conference is not
+        // relayed (a tap, i.e. a recorded bridged leg, still is).
+        if let (Some(conf), Some(_)) = (self.conference.as_mut(), src_codec) {
+            conf.push(leg_id.0, v.seq, v.timestamp, v.marker, payload);
+            if conf.hears(leg_id.0) {
+                return;
+            }
+        }
+
         let Some(j) = self.peer_index(i) else {
             return;
         };
+        if self
+            .conference
+            .as_ref()
+            .is_some_and(|c| c.hears(self.legs.get(j).map_or(0, |l| l.id.0)))
+        {
+            return;
+        }
         let c = &self.inner.counters;
-        let Some(dst) = self.legs.get_mut(j) else {
+        let Some((src, dst)) = two_mut(&mut self.legs, i, j) else {
             return;
         };
         // A prompt playing to the far leg has the floor; so does hold.
@@ -826,7 +678,13 @@ impl Session {
                 Some(codec) => {
                     if codec != dneg.codec {
                         if let Some(p) = pkt.get_mut(v.payload_start..v.payload_end) {
-                            g711::transcode_in_place(codec, dneg.codec, p);
+                            transcode::transcode(
+                                codec,
+                                &mut src.codec,
+                                dneg.codec,
+                                &mut dst.codec,
+                                p,
+                            );
                         }
                     }
                     dneg.payload_type
@@ -844,5 +702,20 @@ impl Session {
             Ok(_) => c.relayed.fetch_add(1, Relaxed),
             Err(_) => c.dropped.fetch_add(1, Relaxed),
         };
+    }
+}
+
+/// Two distinct legs mutably (the sender's decoder and the receiver's encoder are both needed to transcode).
+fn two_mut(legs: &mut [Leg], i: usize, j: usize) -> Option<(&mut Leg, &mut Leg)> {
+    if i == j {
+        return None;
+    }
+    if i < j {
+        let (a, b) = legs.split_at_mut(j);
+        Some((a.get_mut(i)?, b.first_mut()?))
+    } else {
+        let (a, b) = legs.split_at_mut(i);
+        let dst = a.get_mut(j)?;
+        Some((b.first_mut()?, dst))
     }
 }
