@@ -138,7 +138,9 @@ impl Replaces {
                 }
                 continue;
             };
-            let v = val.filter(|v| is_tag(v)).ok_or_else(|| err("invalid tag"))?;
+            let v = val
+                .filter(|v| is_tag(v))
+                .ok_or_else(|| err("invalid tag"))?;
             // Two different tags make the target dialog ambiguous.
             if slot.replace(v.to_string()).is_some() {
                 return Err(err("duplicate tag parameter"));
@@ -575,8 +577,8 @@ mod tests {
     #[test]
     fn replaces_header_forms() {
         // RFC 3891 §6.1 example, with names in other cases and spaces around ';'.
-        let r = Replaces::parse("98732@sip.example.com ; FROM-TAG=r33th4x0r;To-Tag=ff87ff")
-            .unwrap();
+        let r =
+            Replaces::parse("98732@sip.example.com ; FROM-TAG=r33th4x0r;To-Tag=ff87ff").unwrap();
         assert_eq!(r.call_id, "98732@sip.example.com");
         assert_eq!(r.to_tag, "ff87ff");
         assert_eq!(r.from_tag, "r33th4x0r");
@@ -590,7 +592,11 @@ mod tests {
         );
         let enc = Replaces::parse_encoded("abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2").unwrap();
         assert_eq!(
-            (enc.call_id.as_str(), enc.to_tag.as_str(), enc.from_tag.as_str()),
+            (
+                enc.call_id.as_str(),
+                enc.to_tag.as_str(),
+                enc.from_tag.as_str()
+            ),
             ("abc@host", "1", "2")
         );
         assert_eq!(
@@ -639,8 +645,8 @@ mod tests {
         assert_eq!(rt.target_user(), Some("12345"));
         assert_eq!(rt.params, vec![("method".into(), Some("INVITE".into()))]);
         // unbracketed addr-spec with embedded Replaces (sent by some phones)
-        let rt = ReferTo::parse("sip:1002@pbx?Replaces=c1%40pbx%3Bto-tag%3Da%3Bfrom-tag%3Db")
-            .unwrap();
+        let rt =
+            ReferTo::parse("sip:1002@pbx?Replaces=c1%40pbx%3Bto-tag%3Da%3Bfrom-tag%3Db").unwrap();
         assert_eq!(rt.target.to_string(), "sip:1002@pbx");
         assert_eq!(rt.replaces.unwrap().call_id, "c1@pbx");
         // unescaped ';' and '=' inside the embedded header value are tolerated
@@ -703,7 +709,10 @@ mod tests {
             parse_sipfrag(b"SIP/2.0 200 OK\r\n").unwrap(),
             (200, "OK".to_string())
         );
-        assert_eq!(sipfrag_status(b"\r\nSIP/2.0 180 Ringing\nContact: <sip:x@y>\n"), Ok(180));
+        assert_eq!(
+            sipfrag_status(b"\r\nSIP/2.0 180 Ringing\nContact: <sip:x@y>\n"),
+            Ok(180)
+        );
         assert_eq!(sipfrag_status(b"sip/2.0 486 Busy Here"), Ok(486));
         assert_eq!(parse_sipfrag(b"SIP/2.0 603").unwrap(), (603, String::new()));
         for bad in [
