@@ -6,12 +6,16 @@
 //! * [`auth`]: RFC 7616/8760 digest authentication (server and client side).
 //! * [`registrar`]: location service.
 //! * [`dialog`]: UAC/UAS dialog state.
+//! * [`refer`]: call transfer (REFER, Replaces, Referred-By, sipfrag NOTIFYs).
+//! * [`geo`]: caller location (Geolocation header, multipart bodies, PIDF-LO).
 //! * [`util`]: tags, Call-IDs and branches.
 
 pub mod auth;
 pub mod dialog;
+pub mod geo;
 pub mod msg;
 pub mod policy;
+pub mod refer;
 pub mod registrar;
 pub mod transaction;
 pub mod util;
