@@ -159,3 +159,27 @@ speak_new en sounds/en/callback-registered.wav \
 speak_new en sounds/en/callback-whisper.wav "Call-back to number"
 speak_new en sounds/en/max-wait.wav "We are sorry, the wait is longer than usual."
 speak_new en sounds/en/transfer-other-queue.wav "Transferring you to another group, please hold."
+
+# ---------------------------------------------------------------------------------------------
+# Issue 4: SOS handsets, three-way calls and transfers, emergency-contact notification.
+# The ring-back tone is generated in code (hotline-switch), not here.
+# ---------------------------------------------------------------------------------------------
+speak_new "$zh" sounds/zh/sos-connecting.wav "紧急呼叫，正在为您接通，请保持通话。"
+speak_new "$zh" sounds/zh/third-party-failed.wav "对方暂时无法接通。"
+speak_new "$zh" sounds/zh/transfer-connecting.wav "正在为您转接，请稍候。"
+speak_new "$zh" sounds/zh/sos-escalation-intro.wav "这里是幺二三四五热线转来的一键呼叫紧急求助。"
+speak_new "$zh" sounds/zh/sos-escalation-device.wav "求助设备号码"
+speak_new "$zh" sounds/zh/sos-escalation-connect.wav "现在为您接通求助老人。"
+speak_new "$zh" sounds/zh/sos-contact-notify.wav \
+    "您好，这里是幺二三四五热线。您的家人刚刚通过一键呼叫求助，热线已经处理。确认收到请按1。"
+speak_new "$zh" sounds/zh/sos-contact-confirmed.wav "已确认，谢谢。再见。"
+
+speak_new en sounds/en/sos-connecting.wav "Emergency call. Connecting you now, please stay on the line."
+speak_new en sounds/en/third-party-failed.wav "The other party cannot be reached."
+speak_new en sounds/en/transfer-connecting.wav "Transferring your call, please hold."
+speak_new en sounds/en/sos-escalation-intro.wav "This is an SOS call forwarded by the 1 2 3 4 5 hotline."
+speak_new en sounds/en/sos-escalation-device.wav "Device number"
+speak_new en sounds/en/sos-escalation-connect.wav "Connecting you to the caller now."
+speak_new en sounds/en/sos-contact-notify.wav \
+    "Hello, this is the 1 2 3 4 5 hotline. Your family member has just pressed their SOS button and the hotline has handled the call. To confirm, press 1."
+speak_new en sounds/en/sos-contact-confirmed.wav "Thank you, confirmed. Goodbye."

@@ -69,6 +69,12 @@ pub struct Config {
     /// `[caller_priority]`: caller number (as received in the From user part) → queue priority. See
     /// [`Config::caller_priority_for`]. Default empty.
     pub caller_priority: BTreeMap<String, i32>,
+    /// `[emergency]`: short number → SIP URI of that service (120 ambulance, 110 police, 119 fire, 122 traffic
+    /// police). Three-way calls and transfers to these numbers go there; other numbers through
+    /// `[trunks.outbound]`. Each URI's host is an IP address (the switch does no DNS).
+    pub emergency: BTreeMap<String, String>,
+    /// `[sos]`: one-key SOS handsets. Present when the section is written or a line has `kind = "sos"`.
+    pub sos: Option<SosConfig>,
     /// How long calls in progress may go on after a shutdown request. Default 30.
     pub shutdown_grace_secs: u64,
 }
@@ -233,6 +239,11 @@ pub struct MediaConfig {
     pub rtp_ports: [u16; 2],
     /// A call whose media stops for this long is hung up. Default 60.
     pub rtp_timeout_secs: u64,
+    /// Record every answered call (WAV, 8 kHz mono mix). Default false.
+    pub record: bool,
+    /// Where recordings go, as `<dir>/YYYY/MM/DD/<ticket>.wav`. Default `data/recordings` (next to the default
+    /// database).
+    pub recordings_dir: PathBuf,
 }
 
 impl MediaConfig {
@@ -247,6 +258,8 @@ impl Default for MediaConfig {
             ip: IpAddr::from([127, 0, 0, 1]),
             rtp_ports: [20000, 29999],
             rtp_timeout_secs: 60,
+            record: false,
+            recordings_dir: PathBuf::from("data/recordings"),
         }
     }
 }
@@ -320,7 +333,42 @@ pub struct LineConfig {
     pub queue: String,
     /// Queue priority of calls on this line, higher first. Default 0. See [`Config::caller_priority_for`].
     pub priority: i32,
+    /// `normal` (default) or `sos`: an SOS line skips greeting and menus and treats every call as an SOS call.
+    pub kind: LineKind,
 }
+
+/// What a line is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LineKind {
+    #[default]
+    Normal,
+    /// One-key SOS handsets (and whoever dials this number): see [`SosConfig`].
+    Sos,
+}
+
+/// `[sos]`: calls from registered SOS handsets and to `kind = "sos"` lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SosConfig {
+    /// The queue every SOS call enters (at the top priority, ahead of all other calls). Must exist. Default
+    /// `sos`.
+    pub queue: String,
+    /// How many agents are rung at once for an SOS call. Positive. Default 5.
+    pub ring_agents: u32,
+    /// Seconds without an agent answering before the switch dials `escalate_to` and bridges the elder with it.
+    /// Default 20; 0 never escalates.
+    pub escalate_after_secs: u64,
+    /// The number dialled on escalation, through `[emergency]` (or `[trunks.outbound]`). Default `120` when
+    /// `[emergency]` has it, else none.
+    pub escalate_to: Option<String>,
+    /// How long each emergency contact's phone rings in the after-call notification round. Default 30.
+    pub contact_ring_secs: u64,
+    /// Per-device announcements generated at registration. Default `data/sos`.
+    pub announcements_dir: PathBuf,
+}
+
+/// Priority of SOS calls: above anything a line or `[caller_priority]` can give (they are i32 too, but a
+/// configured priority this high would be absurd).
+pub const SOS_PRIORITY: i32 = 1_000_000;
 
 /// `[[queues]]`
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -422,6 +470,16 @@ pub struct AgentConfig {
     pub skills: BTreeMap<String, u32>,
     /// `available` (default), `break` or `logged_out`.
     pub initial_status: InitialStatus,
+    /// `agent` (default) or `supervisor` (may listen, whisper and barge into calls).
+    pub role: AgentRole,
+}
+
+/// What an `[[agents]]` entry may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AgentRole {
+    #[default]
+    Agent,
+    Supervisor,
 }
 
 impl AgentConfig {
@@ -535,6 +593,34 @@ impl Config {
         self.caller_priority
             .get(caller)
             .map_or(line.priority, |&p| p.max(line.priority))
+    }
+
+    /// The SIP URI a three-way call or transfer to `number` dials: the `[emergency]` entry, else `number` at
+    /// the `[trunks.outbound]` gateway (`sip:NUMBER@gateway`), else `None` (nowhere to dial).
+    pub fn dial_target(&self, number: &str) -> Option<String> {
+        if let Some(uri) = self.emergency.get(number) {
+            return Some(uri.clone());
+        }
+        let trunk = self.trunks.outbound.as_ref()?;
+        let mut uri: hotline_sip::SipUri = trunk.uri.parse().ok()?;
+        uri.user = Some(number.to_string());
+        Some(uri.to_string())
+    }
+
+    /// The partner kind recorded on a ticket's handoff: `120`, `110`, `119`, `122` or `other`.
+    pub fn partner_of(number: &str) -> &'static str {
+        match number {
+            "120" => "120",
+            "110" => "110",
+            "119" => "119",
+            "122" => "122",
+            _ => "other",
+        }
+    }
+
+    /// Whether `line` is an SOS line.
+    pub fn is_sos_line(&self, line: &LineConfig) -> bool {
+        line.kind == LineKind::Sos
     }
 
     /// Every prompt the configuration names (line greetings, menu prompts, `play:` prompts), sorted. Prompts the

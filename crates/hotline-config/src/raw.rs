@@ -33,6 +33,10 @@ pub struct RawConfig {
     /// `[caller_priority]`: caller number → priority.
     #[serde(default)]
     pub caller_priority: BTreeMap<String, i64>,
+    /// `[emergency]`: short number (120, 110…) → SIP URI of that service's gateway.
+    #[serde(default)]
+    pub emergency: BTreeMap<String, String>,
+    pub sos: Option<RawSos>,
     pub shutdown_grace_secs: Option<i64>,
 }
 
@@ -59,6 +63,8 @@ pub struct RawMedia {
     pub ip: Option<String>,
     pub rtp_ports: Option<Vec<i64>>,
     pub rtp_timeout_secs: Option<i64>,
+    pub record: Option<bool>,
+    pub recordings_dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -90,6 +96,7 @@ pub struct RawLine {
     pub menu: Option<String>,
     pub queue: String,
     pub priority: Option<i64>,
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +126,7 @@ pub struct RawAgent {
     #[serde(default)]
     pub skills: BTreeMap<String, i64>,
     pub initial_status: Option<String>,
+    pub role: Option<String>,
 }
 
 /// One entry of an agent's `queues`: `"general"` (tier 1) or `{ name = "general", tier = 2 }`.
@@ -162,4 +170,15 @@ pub struct RawTrunks {
 pub struct RawOutbound {
     pub uri: String,
     pub caller_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSos {
+    pub queue: Option<String>,
+    pub ring_agents: Option<i64>,
+    pub escalate_after_secs: Option<i64>,
+    pub escalate_to: Option<String>,
+    pub contact_ring_secs: Option<i64>,
+    pub announcements_dir: Option<String>,
 }

@@ -1,6 +1,7 @@
 use super::*;
 
 mod issue3;
+mod issue4;
 mod queues;
 mod shipped;
 

@@ -70,7 +70,14 @@ fn check_wav(path: &Path) -> Result<(), String> {
 fn embedded_default_parses() {
     let c = Config::embedded_default().unwrap();
     let numbers: Vec<&str> = c.lines.iter().map(|l| l.number.as_str()).collect();
-    assert_eq!(numbers, ["12345", "12349", "12343", "12398", "12355"]);
+    assert_eq!(numbers, ["12345", "12349", "12343", "12398", "12355", "96120"]);
+    let sos = c.sos.as_ref().expect("[sos] shipped");
+    assert_eq!(c.line("96120").map(|l| l.kind), Some(LineKind::Sos));
+    assert!(c.queue(&sos.queue).is_some());
+    assert_eq!(sos.escalate_to.as_deref(), Some("120"));
+    assert!(c.emergency.contains_key("120") && c.emergency.contains_key("110"));
+    assert!(c.agents.iter().any(|a| a.role == AgentRole::Supervisor));
+    assert!(c.media.record);
     // GB/T 33358, agent first: the main line has no menu and goes straight to the general queue.
     let main = c.line("12345").unwrap();
     assert_eq!(
@@ -119,7 +126,7 @@ fn embedded_default_parses() {
     assert!(general.skills.is_empty());
 
     // The end-to-end tests rely on 1001-1010 answering the general queue at once.
-    assert_eq!(c.agents.len(), 10);
+    assert_eq!(c.agents.len(), 11, "1001-1010 and supervisor 9001");
     for n in 1001..=1010 {
         let a = c.agent(&n.to_string()).unwrap();
         assert_eq!(a.password, format!("secret{n}"));
