@@ -212,6 +212,7 @@ impl Header {
             Col::ContactName(n) => format!("contact{n}_name"),
             Col::ContactNumber(n) => format!("contact{n}_number"),
             Col::ContactRelation(n) => format!("contact{n}_relation"),
+            // Only the columns above can be absent when a row refers to them.
             other => format!("{other:?}").to_lowercase(),
         })
     }
@@ -459,7 +460,12 @@ fn field_column(header: &Header, source: &ContactSource, field: &str) -> String 
         _ => None,
     };
     if let Some(c) = simple {
-        return header.name(c);
+        // A rule across columns (latitude needs longitude) may name one the file lacks.
+        return header
+            .names
+            .get(&c)
+            .cloned()
+            .unwrap_or_else(|| field.to_string());
     }
     // contacts[i].part
     let contact = field
@@ -608,6 +614,14 @@ mod tests {
                 "3: 联系人2电话: \"1\" is not a phone number (3 to 20 digits, optionally +86)",
                 "4: 联系人2姓名: required",
             ]
+        );
+    }
+
+    #[test]
+    fn a_rule_across_columns_names_the_missing_one() {
+        assert_eq!(
+            errors("number,name,address,纬度\n13800000001,a,b,22.5\n"),
+            ["2: longitude: required with latitude"]
         );
     }
 
