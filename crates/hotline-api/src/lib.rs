@@ -12,6 +12,9 @@
 //!   counts and averages come from the tickets of that interval (see `live`).
 //! * `GET /api/v1/callbacks?status&kind&page&per_page`, `GET /api/v1/callbacks/{id}`,
 //!   `POST /api/v1/callbacks/{id}/dial` (202) — call-back requests and missed calls (回拨 / 漏接回拨).
+//! * `GET /api/v1/sos/devices?community&q&page&per_page`, `POST /api/v1/sos/devices` (201; 409 if the
+//!   number is taken), `GET|PUT|DELETE /api/v1/sos/devices/{number}` (PUT replaces; DELETE 204) — the
+//!   SOS handset registry (一键通); numbers are normalised, in the path too (see `sos`).
 //! * `GET /metrics` — no auth; Prometheus text format.
 //!
 //! Every `/api/v1` route needs `Authorization: Bearer <admin_token>`. Every error is
@@ -22,6 +25,7 @@
 pub mod agents_model;
 mod error;
 mod live;
+mod sos;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -152,6 +156,16 @@ pub fn router(state: ApiState) -> Router {
         .route("/callbacks", get(live::list_callbacks))
         .route("/callbacks/{id}", get(live::get_callback))
         .route("/callbacks/{id}/dial", post(live::dial_callback))
+        .route(
+            "/sos/devices",
+            get(sos::list_devices).post(sos::create_device),
+        )
+        .route(
+            "/sos/devices/{number}",
+            get(sos::get_device)
+                .put(sos::replace_device)
+                .delete(sos::delete_device),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()

@@ -2,8 +2,9 @@
 //!
 //! One ticket per call (channel "voice" for now), numbered `YYYYMMDD-NNNNNN` per local day
 //! (Asia/Shanghai, UTC+8), plus an append-only interaction log per ticket; the callback list
-//! (callers who asked to be called back, 回拨, and missed calls to call back, 漏接回拨); and
-//! per-interval queue and agent statistics computed from the tickets.
+//! (callers who asked to be called back, 回拨, and missed calls to call back, 漏接回拨);
+//! per-interval queue and agent statistics computed from the tickets; and the SOS handset registry
+//! (一键通, [`sos`]).
 //!
 //! Storage is sqlx: SQLite (the embedded default, WAL mode) or PostgreSQL, chosen by URL.
 //! The same SQL text runs on both: placeholders are `$N` (SQLite accepts them too) and only
@@ -65,6 +66,13 @@ pub enum TicketError {
     /// A bad value in a [`TicketFilter`] (user input: the API maps this to 400).
     #[error("{0}")]
     InvalidFilter(String),
+    /// A value to be stored breaks a rule (user input: the API maps this to 400 `invalid`).
+    /// `field` names it, e.g. `name` or `contacts[1].number`.
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    /// An SOS handset with this (normalised) number is already registered (the API's 409).
+    #[error("SOS device {0} is already registered")]
+    SosDeviceExists(String),
     /// A row holds a value this version does not understand.
     #[error("unexpected value in database: {0}")]
     Corrupt(String),
@@ -241,11 +249,13 @@ macro_rules! with_pool {
 }
 
 mod callbacks;
+pub mod sos;
 mod stats;
 
 pub use callbacks::{
     Callback, CallbackFilter, CallbackKind, CallbackStatus, CallbackUpdate, NewCallback,
 };
+pub use sos::{normalize_number, EmergencyContact, NewSosDevice, SosDevice, SosDeviceFilter};
 pub use stats::{AgentIntervalStats, IntervalStats};
 
 /// Validated `page` / `per_page` of a listing.

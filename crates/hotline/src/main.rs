@@ -1,4 +1,7 @@
 //! The `hotline` binary: reads the configuration, runs the switch, stops gracefully on SIGTERM.
+//! Also a few offline tools: `check-config`, `simulate`, `sos import`.
+
+mod sos_import;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -44,6 +47,23 @@ enum Command {
         #[arg(long)]
         strategy: Option<hotline_sim::Strategy>,
     },
+    /// The SOS handset registry (一键通).
+    Sos {
+        #[command(subcommand)]
+        command: SosCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SosCommand {
+    /// Create or update devices from a CSV file (UTF-8, header row; see docs/sos.md) into the
+    /// configured database, all or nothing; prints FILE:LINE: column: why and exits 1 when invalid.
+    Import {
+        file: PathBuf,
+        /// Check the file only; the database is not touched.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -86,6 +106,81 @@ fn load(path: Option<&Path>) -> Result<Config, String> {
     }
 }
 
+/// `hotline sos import FILE [--dry-run]`.
+fn sos_import(config: &Config, file: &Path, dry_run: bool) -> ExitCode {
+    let name = file.display();
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let text = match sos_import::decode(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // Check the file before opening the database: a bad file never touches it.
+    match sos_import::parse(text) {
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{name}:{e}");
+            }
+            eprintln!("{name}: {} problem(s); nothing imported", errors.len());
+            return ExitCode::from(1);
+        }
+        // Validation only: the database is not even opened (or created, or migrated).
+        Ok(devices) if dry_run => {
+            println!(
+                "{name}: OK, {} devices; dry run, nothing imported",
+                devices.len()
+            );
+            return ExitCode::SUCCESS;
+        }
+        Ok(_) => {}
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async {
+        let store = match hotline_tickets::TicketStore::connect(&config.database.url).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("database: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let result = sos_import::import(&store, text).await;
+        store.close().await;
+        match result {
+            Ok(r) => {
+                println!("{r}");
+                ExitCode::SUCCESS
+            }
+            Err(sos_import::ImportError::Rows(errors)) => {
+                for e in &errors {
+                    eprintln!("{name}:{e}");
+                }
+                ExitCode::from(1)
+            }
+            Err(sos_import::ImportError::Store(e)) => {
+                eprintln!("{name}: nothing imported: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The simulator needs no configuration file.
@@ -109,6 +204,12 @@ fn main() -> ExitCode {
     if let Some(Command::CheckConfig) = cli.command {
         println!("configuration OK");
         return ExitCode::SUCCESS;
+    }
+    if let Some(Command::Sos {
+        command: SosCommand::Import { file, dry_run },
+    }) = &cli.command
+    {
+        return sos_import(&config, file, *dry_run);
     }
     tracing_subscriber::fmt()
         .with_env_filter(
