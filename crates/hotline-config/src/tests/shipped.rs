@@ -145,7 +145,14 @@ fn embedded_default_parses() {
 
     // The shipped file spells out the defaults.
     assert_eq!(c.sip, SipConfig::default());
-    assert_eq!(c.media, MediaConfig::default());
+    // …except recording, off by default and on in the shipped file (12345 centres record every call).
+    assert_eq!(
+        c.media,
+        MediaConfig {
+            record: true,
+            ..MediaConfig::default()
+        }
+    );
     assert_eq!(c.http, HttpConfig::default());
     assert_eq!(c.database, DatabaseConfig::default());
     assert_eq!(c.sounds, SoundsConfig::default());
