@@ -146,11 +146,17 @@ impl Acd {
             }
             let limit = self.tier_limit(c, now);
             let open = &lane.cands[lane.cursor..];
-            let picks: Vec<usize> = if self.queues[lane.queue].cfg.strategy == Strategy::RingAll {
+            let cfg = &self.queues[lane.queue].cfg;
+            let picks: Vec<usize> = if cfg.strategy == Strategy::RingAll {
+                let at_once = match cfg.ring_limit {
+                    0 => usize::MAX,
+                    n => n as usize,
+                };
                 open.iter()
                     .take_while(|x| x.tier <= limit)
                     .filter(|x| !taken[x.idx])
                     .map(|x| x.idx)
+                    .take(at_once)
                     .collect()
             } else if open[0].tier > limit {
                 Vec::new()

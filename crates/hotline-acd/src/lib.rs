@@ -120,6 +120,8 @@ pub struct QueueConfig {
     pub skills: Vec<String>,
     /// Consecutive misses after which the agent goes on break with reason [`NO_ANSWER_REASON`]; 0 turns it off.
     pub max_no_answer: u32,
+    /// Ring-all only: at most this many agents are rung at once for a call (SOS: `[sos] ring_agents`); 0 = all.
+    pub ring_limit: u32,
 }
 
 impl QueueConfig {
@@ -133,6 +135,7 @@ impl QueueConfig {
             tier_escalate: Duration::from_secs(30),
             skills: Vec::new(),
             max_no_answer: 3,
+            ring_limit: 0,
         }
     }
 }

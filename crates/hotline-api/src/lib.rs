@@ -15,6 +15,9 @@
 //! * `GET /api/v1/sos/devices?community&q&page&per_page`, `POST /api/v1/sos/devices` (201; 409 if the
 //!   number is taken), `GET|PUT|DELETE /api/v1/sos/devices/{number}` (PUT replaces; DELETE 204) — the
 //!   SOS handset registry (一键通); numbers are normalised, in the path too (see `sos`).
+//! * `GET /api/v1/calls`, `GET /api/v1/calls/{id}` — live calls with their legs;
+//!   `POST /api/v1/calls/{id}/conference` `{"number"}`, `…/leave`, `…/transfer` `{"number", "mode"}`,
+//!   `…/monitor` `{"supervisor", "mode"}` — 202 once started (see `calls`).
 //! * `GET /metrics` — no auth; Prometheus text format.
 //!
 //! Every `/api/v1` route needs `Authorization: Bearer <admin_token>`. Every error is
@@ -23,6 +26,7 @@
 //! 503 `unavailable`.
 
 pub mod agents_model;
+pub mod calls;
 mod error;
 mod live;
 mod sos;
@@ -44,6 +48,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 pub use agents_model::{AgentState, AgentStatus, AgentView};
+pub use calls::{CallControl, CallControlError, CallView, LegView, MonitorMode, TransferMode};
 pub use error::{ApiError, ApiJson, ApiPath, ApiQuery};
 
 /// Longest accepted break reason, in characters (it is shown on supervisor screens).
@@ -115,6 +120,8 @@ pub struct ApiState {
     pub tickets: TicketStore,
     pub admin_token: String,
     pub agents: Arc<dyn AgentControl>,
+    /// Live calls; [`calls::NoCalls`] unless [`ApiState::with_calls`] gives the switch.
+    pub calls: Arc<dyn CallControl>,
     /// Set during graceful shutdown: `/health` answers 503 so balancers drain us.
     pub draining: Arc<AtomicBool>,
 }
@@ -129,8 +136,15 @@ impl ApiState {
             tickets,
             admin_token: admin_token.into(),
             agents,
+            calls: Arc::new(calls::NoCalls),
             draining: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Who answers `/api/v1/calls`.
+    pub fn with_calls(mut self, calls: Arc<dyn CallControl>) -> ApiState {
+        self.calls = calls;
+        self
     }
 
     pub fn set_draining(&self, draining: bool) {
@@ -156,6 +170,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/callbacks", get(live::list_callbacks))
         .route("/callbacks/{id}", get(live::get_callback))
         .route("/callbacks/{id}/dial", post(live::dial_callback))
+        .route("/calls", get(calls::list_calls))
+        .route("/calls/{id}", get(calls::get_call))
+        .route("/calls/{id}/conference", post(calls::conference))
+        .route("/calls/{id}/leave", post(calls::leave))
+        .route("/calls/{id}/transfer", post(calls::transfer))
+        .route("/calls/{id}/monitor", post(calls::monitor))
         .route(
             "/sos/devices",
             get(sos::list_devices).post(sos::create_device),

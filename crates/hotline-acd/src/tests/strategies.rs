@@ -111,6 +111,23 @@ fn ring_all_offers_one_call_to_every_free_agent() {
 }
 
 #[test]
+fn ring_all_with_a_limit_rings_that_many_at_once() {
+    let t0 = Instant::now();
+    let mut cfg = config(&["A", "B", "C", "D"]);
+    cfg.queues[0].strategy = Strategy::RingAll;
+    cfg.queues[0].ring_limit = 2;
+    let mut acd = Acd::new(cfg);
+    register_all(&mut acd, t0);
+    enqueue(&mut acd, t0, 1, 0);
+    enqueue(&mut acd, t0, 2, 0);
+    // Two agents per call: the second call gets the other two at once.
+    assert_eq!(
+        calls_out(&mut acd),
+        vec![offer(1, "A"), offer(1, "B"), offer(2, "C"), offer(2, "D")]
+    );
+}
+
+#[test]
 fn ring_all_call_returns_to_its_place_when_everyone_fails() {
     let t0 = Instant::now();
     let mut cfg = config(&["A", "B"]);
