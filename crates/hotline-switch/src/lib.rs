@@ -9,10 +9,13 @@
 
 mod acd_actor;
 mod call;
+mod calls;
 mod feature;
 mod messages;
 mod sip_actor;
 mod sipbuild;
+mod sos_contacts;
+mod sos_voice;
 mod ticket_log;
 mod transport;
 
@@ -70,6 +73,8 @@ pub struct Ctx {
     pub active_calls: AtomicUsize,
     /// Call-backs that have a task now (so the API cannot start one twice).
     pub callbacks: call::CallbacksInProgress,
+    /// Live calls for the API (`GET /api/v1/calls`, call control).
+    pub calls: Arc<calls::CallRegistry>,
     /// Part of `active_calls` that only holds a queued call-back with nobody on the line (a task and its
     /// ticket writer each): shutdown does not wait for them; the call-back stays pending and is queued again
     /// at the next start.
@@ -111,6 +116,11 @@ fn acd_config(config: &Config) -> AcdConfig {
                 acd.tier_escalate = Duration::from_secs(q.tier_escalate_secs);
                 acd.skills = q.skills.clone();
                 acd.max_no_answer = q.max_no_answer;
+                // SOS calls ring `ring_agents` agents at once, whatever the queue's own strategy.
+                if let Some(sos) = config.sos.as_ref().filter(|s| s.queue == q.name) {
+                    acd.strategy = hotline_acd::Strategy::RingAll;
+                    acd.ring_limit = sos.ring_agents;
+                }
                 acd
             })
             .collect(),
@@ -219,6 +229,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         prompts: Arc::new(prompts),
         active_calls: AtomicUsize::new(0),
         callbacks: call::CallbacksInProgress::default(),
+        calls: Arc::new(calls::CallRegistry::default()),
         parked: AtomicUsize::new(0),
         next_call_ref: AtomicU64::new(1),
         udp_local: transports.local(Transport::Udp),
@@ -260,7 +271,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
             tx: acd_tx,
             ctx: ctx.clone(),
         }),
-    );
+    )
+    .with_calls(Arc::new(calls::SwitchCallControl {
+        registry: ctx.calls.clone(),
+    }));
     let draining = api_state.draining.clone();
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await

@@ -71,6 +71,11 @@ pub enum CallInput {
     AckTimeout,
     Acd(AcdOutput),
     Media(MediaEvent),
+    /// A call-control request from the API (`crate::calls`).
+    Control {
+        control: crate::calls::Control,
+        reply: crate::calls::ControlReply,
+    },
 }
 
 /// Commands to the ACD actor, which owns the pure ACD core.

@@ -4,8 +4,10 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use hotline_tickets::{CallUpdate, Disposition};
+use hotline_tickets::{CallUpdate, Disposition, HandoffUpdate, NewHandoff};
 use tokio::sync::mpsc;
 use tracing::warn;
 
@@ -20,6 +22,9 @@ pub(crate) enum TicketWrite {
         kind: String,
         detail: serde_json::Value,
     },
+    /// A third party was dialled; `key` names the row in later [`TicketWrite::Handoff`]s.
+    NewHandoff { key: u32, handoff: NewHandoff },
+    Handoff { key: u32, update: HandoffUpdate },
 }
 
 /// One writer per call applies the ticket's updates in order. Creation is awaited by the call (the
@@ -32,8 +37,19 @@ pub(crate) fn spawn_ticket_writer(
     let (tx, mut rx) = mpsc::unbounded_channel::<TicketWrite>();
     ctx.active_calls.fetch_add(1, Ordering::SeqCst);
     tokio::spawn(async move {
+        // Handoff keys of this call → row ids (written in order, so a row exists before its updates).
+        let mut handoffs: HashMap<u32, i64> = HashMap::new();
         while let Some(write) = rx.recv().await {
             let result = match write {
+                TicketWrite::NewHandoff { key, handoff } => {
+                    ctx.tickets.create_handoff(&handoff).await.map(|h| {
+                        handoffs.insert(key, h.id);
+                    })
+                }
+                TicketWrite::Handoff { key, update } => match handoffs.get(&key) {
+                    Some(&id) => ctx.tickets.update_handoff(id, update).await.map(|_| ()),
+                    None => Ok(()),
+                },
                 TicketWrite::Update(u) => ctx.tickets.update_call(ticket, u).await.map(|_| ()),
                 TicketWrite::Interaction { at, kind, detail } => ctx
                     .tickets

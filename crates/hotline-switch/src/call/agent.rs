@@ -29,11 +29,20 @@ impl Call {
         match req.method {
             Method::Bye => {
                 self.respond(id, sipbuild::reply(&req, 200, "OK", &tag));
-                self.agents.remove(call_id);
+                let gone = self.agents.remove(call_id);
                 let answered = matches!(
                     self.phase,
                     Phase::Bridged | Phase::Whisper | Phase::DialingCitizen
                 );
+                if is_current && answered && self.third_parties_up() > 0 {
+                    // Hanging up in a three-way call is leaving it: the citizen and the third party go on.
+                    self.current = None;
+                    if let Some(leg) = gone {
+                        let _ = self.media.remove_leg(leg.media_leg);
+                    }
+                    self.release_agent("hangup");
+                    return None;
+                }
                 if is_current && answered {
                     info!(call = self.call_ref, "agent hung up");
                     self.current = None;
@@ -263,6 +272,8 @@ impl Call {
         }
         self.current = Some(call_id.clone());
         self.answered = Some(Instant::now());
+        self.answered_at = Some(now_utc());
+        self.sos_escalate_at = None;
         self.answered_agent = Some(agent.clone());
         self.announce_at = None;
         self.max_wait_at = None;
@@ -277,11 +288,15 @@ impl Call {
             self.start_whisper(media_leg);
             return None;
         }
-        if let Some(leg) = self.citizen_media() {
+        if self.conference {
+            // An SOS elder already talking to 120: the agent joins them as the third party.
+            let _ = self.media.join(media_leg, hotline_media::engine::MixRole::Normal);
+        } else if let Some(leg) = self.citizen_media() {
             let _ = self.media.stop(leg);
             let _ = self.media.bridge(leg, media_leg);
         }
         self.phase = Phase::Bridged;
+        self.start_recording();
         info!(call = self.call_ref, %agent, "agent answered; bridged");
         let wait = self.queued.map(|q| secs(q.elapsed())).unwrap_or(0.0);
         self.update(CallUpdate {

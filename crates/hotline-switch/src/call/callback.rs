@@ -507,6 +507,12 @@ impl Call {
 fn trunk_target(uri: &str, number: &str) -> Option<(SipUri, SocketAddr, Transport)> {
     let mut target: SipUri = uri.parse().ok()?;
     target.user = Some(number.to_string());
+    sip_target(&target.to_string())
+}
+
+/// Where a SIP URI with an IP host is sent: the URI, the address and the transport (`;transport=tcp` or UDP).
+pub(crate) fn sip_target(uri: &str) -> Option<(SipUri, SocketAddr, Transport)> {
+    let target: SipUri = uri.parse().ok()?;
     let ip: IpAddr = target.host_unbracketed().parse().ok()?;
     let dest = SocketAddr::new(ip, target.port.unwrap_or(5060));
     let transport = match target.param("transport").flatten() {

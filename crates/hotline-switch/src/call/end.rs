@@ -27,6 +27,7 @@ impl Call {
                 self.drop_agent_leg(&call_id);
             }
         }
+        self.drop_all_parties();
         self.hang_up_citizen();
         match self.phase {
             Phase::Queued => self.acd(AcdInput::Abandon {
@@ -37,13 +38,17 @@ impl Call {
                 call: self.call_ref,
             }),
             Phase::Bridged | Phase::Whisper | Phase::DialingCitizen => {
-                if let Some(agent) = self.answered_agent.clone() {
+                if let Some(agent) = self.answered_agent.clone().filter(|_| !self.agent_released) {
                     self.acd(AcdInput::CallEnded { agent });
                 }
             }
             Phase::Greeting | Phase::Menu => {}
         }
         self.finish_callback(disposition).await;
+        // After an SOS call, the elder's family is told (and asked to confirm).
+        if let Some(device) = self.sos.as_ref().and_then(|s| s.device.clone()) {
+            crate::sos_contacts::spawn_contact_round(self.ctx.clone(), self.ticket_id, device);
+        }
         if disposition == Disposition::Abandoned && self.callback.is_none() && self.queued.is_some()
         {
             self.record_missed_call().await;
@@ -97,6 +102,7 @@ impl Call {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
         let pending = |call: &Call| {
             call.agents.values().any(|l| l.dialog.is_none())
+                || call.parties.values().any(|p| p.dialog.is_none())
                 || call
                     .citizen
                     .as_ref()
@@ -111,6 +117,8 @@ impl Call {
                     let call_id = resp.call_id().unwrap_or_default();
                     if self.citizen.as_ref().is_some_and(|c| c.call_id == call_id) {
                         self.late_citizen_answer(resp);
+                    } else if self.parties.contains_key(call_id) {
+                        let _ = self.party_response(resp).await;
                     } else {
                         let _ = self.agent_response(resp).await;
                     }
@@ -121,6 +129,7 @@ impl Call {
                 }
                 CallInput::RequestTimeout { call_id, .. } => {
                     self.agents.remove(&call_id);
+                    self.parties.remove(&call_id);
                     if let Some(c) = self.citizen.as_mut() {
                         if c.call_id == call_id {
                             c.invite = None;
@@ -130,7 +139,7 @@ impl Call {
                 _ => {}
             }
         }
-        for call_id in self.agents.keys() {
+        for call_id in self.agents.keys().chain(self.parties.keys()) {
             self.sip(SipCmd::Unbind {
                 call_id: call_id.clone(),
             });

@@ -8,18 +8,29 @@
 //! dials the citizen through the outbound trunk (`callback`). A missed-call call-back started from the API
 //! is the same task without an inbound leg.
 //!
+//! Third parties (120/110/any number: three-way calls, transfers, SOS escalation) and supervisors join the
+//! same task: the call's media then becomes a conference.
+//!
 //! Modules: `caller` (the citizen's leg), `agent` (agents' legs), `menu` (IVR), `end` (hang-up, ticket), `queue` (waiting:
-//! announcements, max wait, call-back key), `callback` (call-back requests and the outbound leg).
+//! announcements, max wait, call-back key), `callback` (call-back requests and the outbound leg), `party`
+//! (third parties and supervisors), `keys` (the agent's in-call feature codes), `control` (API requests and
+//! the call's view), `sos` (SOS calls), `handoff` (the ticket's handoff rows and the recording).
 
 mod agent;
 mod callback;
 mod caller;
+mod control;
 mod end;
+mod handoff;
+mod keys;
 mod menu;
+mod party;
 mod queue;
+mod sos;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,6 +59,7 @@ use crate::sipbuild;
 use crate::ticket_log::{spawn_ticket_writer, ticket_failed, TicketWrite};
 use crate::Ctx;
 
+pub(crate) use callback::sip_target;
 pub use callback::{spawn_callback_call, CallbacksInProgress, DialError};
 
 pub struct NewCall {
@@ -182,6 +194,21 @@ struct Call {
     /// Counted in `Ctx::parked` (a call-back waiting with nobody on the line).
     parked: bool,
     tx: mpsc::UnboundedSender<CallInput>,
+    /// Third parties and supervisors, by the Call-ID of our INVITE to them.
+    parties: HashMap<String, party::PartyLeg>,
+    /// The agent's `*3…#` / `*4…#` / `*0` keys.
+    keys: keys::InCallKeys,
+    /// Media is mixed (a conference) rather than bridged.
+    conference: bool,
+    /// The answering agent left while the call goes on (three-way leave, transfer); the ACD knows.
+    agent_released: bool,
+    sos: Option<sos::SosCall>,
+    sos_escalate_at: Option<Instant>,
+    recording: Option<PathBuf>,
+    /// Keys of the ticket's handoff rows, per call.
+    next_handoff: u32,
+    started_at: DateTime<Utc>,
+    answered_at: Option<DateTime<Utc>>,
 }
 
 pub(crate) fn now_utc() -> DateTime<Utc> {
@@ -237,6 +264,16 @@ impl Call {
             whisper_leg: None,
             parked: false,
             tx,
+            parties: HashMap::new(),
+            keys: keys::InCallKeys::default(),
+            conference: false,
+            agent_released: false,
+            sos: None,
+            sos_escalate_at: None,
+            recording: None,
+            next_handoff: 1,
+            started_at: now_utc(),
+            answered_at: None,
         }
     }
 
@@ -332,6 +369,11 @@ impl Call {
             priority: Some(call.priority),
             ..Default::default()
         });
+        call.detect_sos(&new.invite).await;
+        if call.sos.is_some() {
+            call.start_sos().await;
+            return Some(call);
+        }
         match ctx.prompts.get(&new.line.greeting) {
             Some(p) => call.play_to_citizen(p),
             None => {
@@ -348,6 +390,7 @@ impl Call {
         mut media_rx: mpsc::UnboundedReceiver<MediaEvent>,
     ) {
         loop {
+            self.publish();
             let deadline = self.poll_timeout();
             let sleep = async {
                 match deadline {
@@ -377,6 +420,7 @@ impl Call {
             }
         }
         self.set_parked(false);
+        self.ctx.calls.remove(self.call_ref);
         let _ = self.media.close();
     }
 
@@ -400,6 +444,7 @@ impl Call {
             self.ivr.as_ref().and_then(|i| i.poll_timeout()),
             self.announce_at,
             self.max_wait_at,
+            self.sos_escalate_at,
         ]
         .into_iter()
         .flatten()
@@ -429,6 +474,9 @@ impl Call {
         if self.announce_at.is_some_and(|t| t <= now) {
             self.announce_at = None;
             self.announce().await;
+        }
+        if self.sos_escalate_at.is_some_and(|t| t <= now) {
+            self.sos_escalate().await;
         }
         None
     }
@@ -517,6 +565,10 @@ impl Call {
     }
 
     fn music_on_hold(&self) {
+        // Talking with a third party (SOS escalation) while still queued for an agent: no music over them.
+        if self.third_parties_joined() > 0 {
+            return;
+        }
         if let (Some(leg), Some(moh)) = (self.citizen_media(), self.ctx.prompts.get("moh")) {
             let _ = self.media.play(leg, moh, true);
         }
@@ -529,6 +581,8 @@ impl Call {
                 let call_id = req.call_id().unwrap_or_default().to_string();
                 if self.citizen.as_ref().is_some_and(|c| c.call_id == call_id) {
                     self.citizen_request(id, req).await
+                } else if self.parties.contains_key(&call_id) {
+                    self.party_request(id, req, &call_id).await
                 } else {
                     self.agent_request(id, req, &call_id).await
                 }
@@ -549,6 +603,8 @@ impl Call {
                 let call_id = resp.call_id().unwrap_or_default();
                 if self.citizen.as_ref().is_some_and(|c| c.call_id == call_id) {
                     self.citizen_response(resp).await
+                } else if self.parties.contains_key(call_id) {
+                    self.party_response(resp).await
                 } else {
                     self.agent_response(resp).await
                 }
@@ -560,6 +616,12 @@ impl Call {
                     }
                     return None;
                 }
+                if self.parties.contains_key(&call_id) {
+                    if method == Method::Invite {
+                        return self.party_timeout(&call_id).await;
+                    }
+                    return None;
+                }
                 if method == Method::Invite {
                     self.agent_failed(&call_id, hotline_acd::FailReason::Unreachable)
                         .await;
@@ -568,6 +630,7 @@ impl Call {
             }
             CallInput::Acd(out) => self.acd_output(out).await,
             CallInput::Media(ev) => self.media_event(ev).await,
+            CallInput::Control { control, reply } => self.control(control, reply).await,
         }
     }
 
@@ -584,6 +647,10 @@ impl Call {
         }
         match self.phase {
             Phase::Greeting | Phase::Menu => Disposition::IvrOnly,
+            // An SOS elder who talked to 120 without any agent answering was handed off, not abandoned.
+            Phase::Queued if self.sos.as_ref().is_some_and(|s| s.connected) => {
+                Disposition::HandedOff
+            }
             Phase::Queued => Disposition::Abandoned,
             Phase::Bridged => Disposition::Answered,
             Phase::CallbackWaiting | Phase::Whisper | Phase::DialingCitizen => {
@@ -593,6 +660,14 @@ impl Call {
     }
 
     async fn media_event(&mut self, ev: MediaEvent) -> Option<Disposition> {
+        let party = self
+            .parties
+            .iter()
+            .find(|(_, p)| p.media_leg == ev.leg)
+            .map(|(id, _)| id.clone());
+        if let Some(call_id) = party {
+            return self.party_media_event(&call_id, ev.kind).await;
+        }
         let from_citizen = self.citizen.as_ref().is_some_and(|c| c.media_leg == ev.leg);
         let who = if from_citizen { "caller" } else { "agent" };
         match ev.kind {
@@ -610,6 +685,13 @@ impl Call {
                     if let Some(c) = self.citizen.as_mut() {
                         c.left = true;
                     }
+                } else if self.agent_media() == Some(ev.leg) && self.third_parties_up() > 0 {
+                    // The agent's phone vanished in a three-way call: the citizen and the third party go on.
+                    if let Some(call_id) = self.current.take() {
+                        self.drop_agent_leg(&call_id);
+                    }
+                    self.release_agent("media_timeout");
+                    return None;
                 }
                 return Some(self.hangup_disposition());
             }
@@ -663,6 +745,9 @@ impl Call {
             "dtmf",
             json!({ "digit": digit.to_string(), "via": via, "from": who }),
         );
+        if who == "agent" {
+            return self.agent_keys(digit).await;
+        }
         if who != "caller" {
             return None;
         }

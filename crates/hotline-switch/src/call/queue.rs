@@ -70,7 +70,8 @@ impl Call {
     }
 
     async fn announce_with(&mut self, mut names: Vec<String>) {
-        if self.phase != Phase::Queued {
+        // No announcements over a conversation with a third party (an SOS elder talking to 120).
+        if self.phase != Phase::Queued || self.third_parties_joined() > 0 {
             return;
         }
         let every = self
