@@ -70,7 +70,10 @@ fn check_wav(path: &Path) -> Result<(), String> {
 fn embedded_default_parses() {
     let c = Config::embedded_default().unwrap();
     let numbers: Vec<&str> = c.lines.iter().map(|l| l.number.as_str()).collect();
-    assert_eq!(numbers, ["12345", "12349", "12343", "12398", "12355", "96120"]);
+    assert_eq!(
+        numbers,
+        ["12345", "12349", "12343", "12398", "12355", "96120"]
+    );
     let sos = c.sos.as_ref().expect("[sos] shipped");
     assert_eq!(c.line("96120").map(|l| l.kind), Some(LineKind::Sos));
     assert!(c.queue(&sos.queue).is_some());
