@@ -134,7 +134,11 @@ impl CallControl for NoCalls {
     fn list(&self) -> BoxFuture<'static, Vec<CallView>> {
         Box::pin(async { Vec::new() })
     }
-    fn conference(&self, _: u64, _: String) -> BoxFuture<'static, Result<CallView, CallControlError>> {
+    fn conference(
+        &self,
+        _: u64,
+        _: String,
+    ) -> BoxFuture<'static, Result<CallView, CallControlError>> {
         Box::pin(async { Err(CallControlError::NotFound) })
     }
     fn leave(&self, _: u64) -> BoxFuture<'static, Result<CallView, CallControlError>> {

@@ -66,13 +66,21 @@ fn view(id: u64) -> CallView {
 }
 
 impl FakeCalls {
-    fn answer(&self, call: u64, what: String) -> BoxFuture<'static, Result<CallView, CallControlError>> {
+    fn answer(
+        &self,
+        call: u64,
+        what: String,
+    ) -> BoxFuture<'static, Result<CallView, CallControlError>> {
         self.seen.lock().unwrap().push(what);
         let r = match call {
             7 => Ok(view(7)),
-            8 => Err(CallControlError::Conflict("no agent is on this call".into())),
+            8 => Err(CallControlError::Conflict(
+                "no agent is on this call".into(),
+            )),
             9 => Err(CallControlError::Unavailable("nowhere to dial".into())),
-            10 => Err(CallControlError::Invalid("supervisor: 1001 is not a supervisor".into())),
+            10 => Err(CallControlError::Invalid(
+                "supervisor: 1001 is not a supervisor".into(),
+            )),
             _ => Err(CallControlError::NotFound),
         };
         Box::pin(async move { r })
@@ -83,7 +91,11 @@ impl CallControl for FakeCalls {
     fn list(&self) -> BoxFuture<'static, Vec<CallView>> {
         Box::pin(async { vec![view(7)] })
     }
-    fn conference(&self, call: u64, number: String) -> BoxFuture<'static, Result<CallView, CallControlError>> {
+    fn conference(
+        &self,
+        call: u64,
+        number: String,
+    ) -> BoxFuture<'static, Result<CallView, CallControlError>> {
         self.answer(call, format!("conference {call} {number}"))
     }
     fn leave(&self, call: u64) -> BoxFuture<'static, Result<CallView, CallControlError>> {
@@ -117,7 +129,13 @@ async fn app() -> (tempfile::TempDir, Router, Arc<FakeCalls>) {
     (dir, router(state), fake)
 }
 
-async fn send(app: &Router, method: Method, uri: &str, body: Option<Value>, auth: bool) -> (StatusCode, Value) {
+async fn send(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+    auth: bool,
+) -> (StatusCode, Value) {
     let mut req = Request::builder().method(method).uri(uri);
     if auth {
         req = req.header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
@@ -147,7 +165,10 @@ async fn list_and_get() {
     let (s, v) = send(&app, Method::GET, "/api/v1/calls/7", None, true).await;
     assert_eq!((s, v["ticket_id"].clone()), (StatusCode::OK, json!(70)));
     let (s, v) = send(&app, Method::GET, "/api/v1/calls/99", None, true).await;
-    assert_eq!((s, v["error"].clone()), (StatusCode::NOT_FOUND, json!("not_found")));
+    assert_eq!(
+        (s, v["error"].clone()),
+        (StatusCode::NOT_FOUND, json!("not_found"))
+    );
     let (s, _) = send(&app, Method::GET, "/api/v1/calls", None, false).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
@@ -158,10 +179,19 @@ async fn control_requests_reach_the_switch() {
     let cases = [
         ("/api/v1/calls/7/conference", Some(json!({"number": "120"}))),
         ("/api/v1/calls/7/leave", None),
-        ("/api/v1/calls/7/transfer", Some(json!({"number": "110", "mode": "attended"}))),
+        (
+            "/api/v1/calls/7/transfer",
+            Some(json!({"number": "110", "mode": "attended"})),
+        ),
         ("/api/v1/calls/7/transfer", Some(json!({"number": "110"}))),
-        ("/api/v1/calls/7/monitor", Some(json!({"supervisor": "9001", "mode": "whisper"}))),
-        ("/api/v1/calls/7/monitor", Some(json!({"supervisor": "9001"}))),
+        (
+            "/api/v1/calls/7/monitor",
+            Some(json!({"supervisor": "9001", "mode": "whisper"})),
+        ),
+        (
+            "/api/v1/calls/7/monitor",
+            Some(json!({"supervisor": "9001"})),
+        ),
     ];
     for (uri, body) in cases {
         let (s, v) = send(&app, Method::POST, uri, body, true).await;
@@ -186,19 +216,68 @@ async fn errors_are_json_with_a_reason() {
     let (_d, app, fake) = app().await;
     let n = json!({"number": "120"});
     let cases: [(&str, Option<Value>, StatusCode, &str); 9] = [
-        ("/api/v1/calls/8/conference", Some(n.clone()), StatusCode::CONFLICT, "conflict"),
-        ("/api/v1/calls/9/conference", Some(n.clone()), StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        ("/api/v1/calls/10/monitor", Some(json!({"supervisor": "1001"})), StatusCode::BAD_REQUEST, "invalid"),
-        ("/api/v1/calls/99/leave", None, StatusCode::NOT_FOUND, "not_found"),
-        ("/api/v1/calls/7/conference", Some(json!({"number": "12a"})), StatusCode::BAD_REQUEST, "invalid"),
-        ("/api/v1/calls/7/conference", Some(json!({"number": ""})), StatusCode::BAD_REQUEST, "invalid"),
-        ("/api/v1/calls/7/conference", Some(json!({})), StatusCode::BAD_REQUEST, "bad_request"),
-        ("/api/v1/calls/7/transfer", Some(json!({"number": "110", "mode": "sideways"})), StatusCode::BAD_REQUEST, "bad_request"),
-        ("/api/v1/calls/x/leave", None, StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            "/api/v1/calls/8/conference",
+            Some(n.clone()),
+            StatusCode::CONFLICT,
+            "conflict",
+        ),
+        (
+            "/api/v1/calls/9/conference",
+            Some(n.clone()),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+        ),
+        (
+            "/api/v1/calls/10/monitor",
+            Some(json!({"supervisor": "1001"})),
+            StatusCode::BAD_REQUEST,
+            "invalid",
+        ),
+        (
+            "/api/v1/calls/99/leave",
+            None,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/calls/7/conference",
+            Some(json!({"number": "12a"})),
+            StatusCode::BAD_REQUEST,
+            "invalid",
+        ),
+        (
+            "/api/v1/calls/7/conference",
+            Some(json!({"number": ""})),
+            StatusCode::BAD_REQUEST,
+            "invalid",
+        ),
+        (
+            "/api/v1/calls/7/conference",
+            Some(json!({})),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/calls/7/transfer",
+            Some(json!({"number": "110", "mode": "sideways"})),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/calls/x/leave",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
     ];
     for (uri, body, status, code) in cases {
         let (s, v) = send(&app, Method::POST, uri, body.clone(), true).await;
-        assert_eq!((s, v["error"].as_str()), (status, Some(code)), "{uri} {body:?}: {v}");
+        assert_eq!(
+            (s, v["error"].as_str()),
+            (status, Some(code)),
+            "{uri} {body:?}: {v}"
+        );
         assert!(v["reason"].as_str().is_some_and(|r| !r.is_empty()), "{v}");
     }
     // Malformed requests never reached the switch.

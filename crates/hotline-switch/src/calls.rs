@@ -17,10 +17,18 @@ use crate::messages::CallInput;
 /// What the API asks a call to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Control {
-    Conference { number: String },
+    Conference {
+        number: String,
+    },
     Leave,
-    Transfer { number: String, mode: TransferMode },
-    Monitor { supervisor: String, mode: MonitorMode },
+    Transfer {
+        number: String,
+        mode: TransferMode,
+    },
+    Monitor {
+        supervisor: String,
+        mode: MonitorMode,
+    },
 }
 
 pub type ControlReply = oneshot::Sender<Result<CallView, CallControlError>>;
@@ -76,7 +84,11 @@ pub struct SwitchCallControl {
 }
 
 impl SwitchCallControl {
-    fn ask(&self, id: u64, control: Control) -> BoxFuture<'static, Result<CallView, CallControlError>> {
+    fn ask(
+        &self,
+        id: u64,
+        control: Control,
+    ) -> BoxFuture<'static, Result<CallView, CallControlError>> {
         let tx = self.registry.sender(id);
         Box::pin(async move {
             let tx = tx.ok_or(CallControlError::NotFound)?;

@@ -23,8 +23,14 @@ pub(crate) enum TicketWrite {
         detail: serde_json::Value,
     },
     /// A third party was dialled; `key` names the row in later [`TicketWrite::Handoff`]s.
-    NewHandoff { key: u32, handoff: NewHandoff },
-    Handoff { key: u32, update: HandoffUpdate },
+    NewHandoff {
+        key: u32,
+        handoff: NewHandoff,
+    },
+    Handoff {
+        key: u32,
+        update: HandoffUpdate,
+    },
 }
 
 /// One writer per call applies the ticket's updates in order. Creation is awaited by the call (the

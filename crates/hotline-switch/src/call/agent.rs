@@ -290,7 +290,9 @@ impl Call {
         }
         if self.conference {
             // An SOS elder already talking to 120: the agent joins them as the third party.
-            let _ = self.media.join(media_leg, hotline_media::engine::MixRole::Normal);
+            let _ = self
+                .media
+                .join(media_leg, hotline_media::engine::MixRole::Normal);
         } else if let Some(leg) = self.citizen_media() {
             let _ = self.media.stop(leg);
             let _ = self.media.bridge(leg, media_leg);

@@ -1,7 +1,7 @@
 //! Requests from outside the call's own legs: the agent's in-call feature codes (`*3`, `*4`, `*0`), the
 //! API's call-control routes, and the view of the call the registry shows (`GET /api/v1/calls`).
 
-use hotline_api::{CallControlError, CallView, LegView, TransferMode};
+use hotline_api::{CallView, LegView, TransferMode};
 use serde_json::json;
 use tracing::info;
 

@@ -37,7 +37,8 @@ fn outcome(text: &str) -> HandoffOutcome {
 
 /// `<dir>/YYYY/MM/DD/<ticket>.wav`, the date in China time (the hotline's working day).
 pub(super) fn recording_path(dir: &std::path::Path, ticket: i64) -> PathBuf {
-    let china = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"));
+    let china =
+        FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"));
     let day = now_utc().with_timezone(&china);
     dir.join(format!("{:04}", day.year()))
         .join(format!("{:02}", day.month()))
@@ -64,7 +65,9 @@ impl Call {
     }
 
     fn handoff_update(&self, key: u32, update: HandoffUpdate) {
-        let _ = self.ticket_writes.send(TicketWrite::Handoff { key, update });
+        let _ = self
+            .ticket_writes
+            .send(TicketWrite::Handoff { key, update });
     }
 
     pub(super) fn handoff_answered(&self, key: u32) {

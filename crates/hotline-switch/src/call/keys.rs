@@ -82,7 +82,10 @@ mod tests {
         assert_eq!(feed(&mut k, "*3120#"), [InCall::Conference("120".into())]);
         assert_eq!(feed(&mut k, "*4110#"), [InCall::Transfer("110".into())]);
         assert_eq!(feed(&mut k, "*0"), [InCall::Leave]);
-        assert_eq!(feed(&mut k, "*313800000000#"), [InCall::Conference("13800000000".into())]);
+        assert_eq!(
+            feed(&mut k, "*313800000000#"),
+            [InCall::Conference("13800000000".into())]
+        );
     }
 
     #[test]
@@ -91,7 +94,10 @@ mod tests {
         assert!(feed(&mut k, "3120#").is_empty(), "no star");
         assert!(feed(&mut k, "*3#").is_empty(), "no number");
         assert!(feed(&mut k, "*5123#").is_empty(), "unknown code");
-        assert!(feed(&mut k, "*31*0").eq(&[InCall::Leave]), "a star restarts");
+        assert!(
+            feed(&mut k, "*31*0").eq(&[InCall::Leave]),
+            "a star restarts"
+        );
         assert!(feed(&mut k, "*3").is_empty());
         assert!(feed(&mut k, &"1".repeat(40)).is_empty());
         assert!(feed(&mut k, "#").is_empty(), "too long: forgotten");

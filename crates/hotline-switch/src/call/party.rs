@@ -139,16 +139,24 @@ impl Call {
     }
 
     pub(super) fn third_parties_up(&self) -> usize {
-        self.parties.values().filter(|p| p.is_third() && p.up && !p.withdrawn).count()
+        self.parties
+            .values()
+            .filter(|p| p.is_third() && p.up && !p.withdrawn)
+            .count()
     }
 
     /// Third parties in the conference (an escalation party joins after its announcement).
     pub(super) fn third_parties_joined(&self) -> usize {
-        self.parties.values().filter(|p| p.is_third() && p.joined && !p.withdrawn).count()
+        self.parties
+            .values()
+            .filter(|p| p.is_third() && p.joined && !p.withdrawn)
+            .count()
     }
 
     fn third_party_ringing(&self) -> bool {
-        self.parties.values().any(|p| p.is_third() && !p.up && !p.withdrawn)
+        self.parties
+            .values()
+            .any(|p| p.is_third() && !p.up && !p.withdrawn)
     }
 
     /// Turns the bridge into a conference (the citizen and the agent join the mix); idempotent.
@@ -167,7 +175,10 @@ impl Call {
 
     /// Stops ring-back or music on the citizen's and the agent's legs.
     fn stop_prompts(&self) {
-        for leg in [self.citizen_media(), self.agent_media()].into_iter().flatten() {
+        for leg in [self.citizen_media(), self.agent_media()]
+            .into_iter()
+            .flatten()
+        {
             let _ = self.media.stop(leg);
         }
     }
@@ -196,7 +207,10 @@ impl Call {
                 }
             }
             _ => {
-                for leg in [self.citizen_media(), self.agent_media()].into_iter().flatten() {
+                for leg in [self.citizen_media(), self.agent_media()]
+                    .into_iter()
+                    .flatten()
+                {
                     let _ = self.media.play(leg, ringback(), true);
                 }
             }
@@ -217,7 +231,9 @@ impl Call {
             ))
         })?;
         let (target, dest, transport) = sip_target(&uri).ok_or_else(|| {
-            CallControlError::Unavailable(format!("cannot dial {uri}: the host must be an IP address"))
+            CallControlError::Unavailable(format!(
+                "cannot dial {uri}: the host must be an IP address"
+            ))
         })?;
         // Emergency services see the citizen's number (they may call back); a carrier trunk gets our caller ID.
         let from_user = if config.emergency.contains_key(number) {
@@ -249,10 +265,14 @@ impl Call {
         );
         let Ok((mut req, call_id)) = built else {
             let _ = self.media.remove_leg(leg.leg);
-            return Err(CallControlError::Unavailable(format!("cannot build an INVITE to {uri}")));
+            return Err(CallControlError::Unavailable(format!(
+                "cannot build an INVITE to {uri}"
+            )));
         };
-        req.headers
-            .push("Contact", sipbuild::contact(&self.line.number, local, transport));
+        req.headers.push(
+            "Contact",
+            sipbuild::contact(&self.line.number, local, transport),
+        );
         req.headers.push("Allow", sipbuild::SUPPORTED_METHODS);
         req.headers.push("Content-Type", "application/sdp");
         req.body = self.offer_sdp(leg.local_port).into_bytes();
@@ -337,7 +357,10 @@ impl Call {
             self.acd(hotline_acd::AcdInput::CallEnded { agent });
         }
         info!(call = self.call_ref, agent = ?self.answered_agent, how, "agent left; the call goes on");
-        self.log("agent_left", json!({ "agent": self.answered_agent, "how": how }));
+        self.log(
+            "agent_left",
+            json!({ "agent": self.answered_agent, "how": how }),
+        );
         self.handoffs_agent_left();
     }
 
@@ -487,12 +510,16 @@ impl Call {
             return None;
         }
         let Some(n) = negotiated else {
-            warn!(call = self.call_ref, "third party answered without usable SDP; hanging up");
+            warn!(
+                call = self.call_ref,
+                "third party answered without usable SDP; hanging up"
+            );
             self.drop_party(&call_id);
             return None;
         };
         p.up = true;
-        let (leg, role, number, handoff) = (p.media_leg, p.role.clone(), p.number.clone(), p.handoff);
+        let (leg, role, number, handoff) =
+            (p.media_leg, p.role.clone(), p.number.clone(), p.handoff);
         let _ = self.media.set_remote(leg, n);
         if let Some(h) = handoff {
             self.handoff_answered(h);
@@ -591,7 +618,10 @@ impl Call {
         }
         match role {
             PartyRole::Supervisor { id, .. } => {
-                self.log("supervisor_not_reached", json!({ "supervisor": id, "status": status }));
+                self.log(
+                    "supervisor_not_reached",
+                    json!({ "supervisor": id, "status": status }),
+                );
             }
             PartyRole::Third(ThirdMode::Escalation) => {
                 self.log(
@@ -608,7 +638,10 @@ impl Call {
                     let _ = self.media.set_muted(c, false);
                 }
                 let failed = self.ctx.prompts.get("third-party-failed");
-                for leg in [self.citizen_media(), self.agent_media()].into_iter().flatten() {
+                for leg in [self.citizen_media(), self.agent_media()]
+                    .into_iter()
+                    .flatten()
+                {
                     match &failed {
                         Some(p) => {
                             let _ = self.media.play(leg, p.clone(), false);
@@ -711,7 +744,9 @@ impl Call {
             .into_iter()
             .next()
             .ok_or_else(|| {
-                CallControlError::Unavailable(format!("supervisor {supervisor}'s phone is not registered"))
+                CallControlError::Unavailable(format!(
+                    "supervisor {supervisor}'s phone is not registered"
+                ))
             })?;
         let leg = self.media.add_leg().await.map_err(|e| {
             warn!("no media port for a supervisor: {e}");

@@ -72,9 +72,7 @@ impl Call {
         }
         self.priority = hotline_config::SOS_PRIORITY;
         self.queue = cfg.queue.clone();
-        let profile = device
-            .as_ref()
-            .and_then(|d| serde_json::to_value(d).ok());
+        let profile = device.as_ref().and_then(|d| serde_json::to_value(d).ok());
         let location = location(invite, device.as_ref());
         info!(call = self.call_ref, caller = %self.caller_number, registered = device.is_some(), "SOS call");
         self.log(
@@ -164,7 +162,10 @@ impl Call {
             }
             Err(e) => {
                 warn!(call = self.call_ref, "SOS escalation failed: {e}");
-                self.log("sos_escalation_failed", json!({ "to": to, "reason": e.to_string() }));
+                self.log(
+                    "sos_escalation_failed",
+                    json!({ "to": to, "reason": e.to_string() }),
+                );
             }
         }
     }
@@ -222,7 +223,10 @@ impl Call {
         if let Some(s) = self.sos.as_mut() {
             s.connected = true;
         }
-        info!(call = self.call_ref, "SOS: elder connected with the escalation party");
+        info!(
+            call = self.call_ref,
+            "SOS: elder connected with the escalation party"
+        );
         self.log("sos_escalation_connected", json!({}));
     }
 }
