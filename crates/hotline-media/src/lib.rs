@@ -16,6 +16,7 @@ pub mod record;
 pub mod rtp;
 pub mod sdp;
 pub mod transcode;
+pub mod tts;
 pub mod wav;
 
 #[cfg(test)]
