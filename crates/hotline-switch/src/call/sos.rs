@@ -179,8 +179,11 @@ impl Call {
             .and_then(|s| s.announcement.as_mut())
             .and_then(|rx| rx.try_recv().ok())
             .flatten();
-        let mut names = vec!["sos-escalation-intro".to_string()];
+        // The per-device announcement opens with its own "SOS call" sentence; without it, the generic
+        // intro and the device number.
+        let mut names = Vec::new();
         if ready.is_none() {
+            names.push("sos-escalation-intro".to_string());
             names.push("sos-escalation-device".to_string());
             names.extend(digit_prompts(&self.caller_number));
         }
