@@ -4,7 +4,8 @@
 //! (Asia/Shanghai, UTC+8), plus an append-only interaction log per ticket; the callback list
 //! (callers who asked to be called back, 回拨, and missed calls to call back, 漏接回拨);
 //! per-interval queue and agent statistics computed from the tickets; and the SOS handset registry
-//! (一键通, [`sos`]).
+//! (一键通, [`sos`]); and, per ticket, the third parties (120, 110, …) brought into or handed the
+//! call ([`handoffs`]), the SOS profile and caller location at call time and the recording's path.
 //!
 //! Storage is sqlx: SQLite (the embedded default, WAL mode) or PostgreSQL, chosen by URL.
 //! The same SQL text runs on both: placeholders are `$N` (SQLite accepts them too) and only
@@ -136,6 +137,10 @@ text_enum! {
         /// The caller pressed the callback key and hung up, keeping their place in the queue
         /// (a [`Callback`] of kind `requested` holds the request).
         CallbackRequested = "callback_requested",
+        /// The call ended connected to a third party (120, …) that no agent answered: an SOS
+        /// escalation (see [`handoffs`]). In queue statistics it is offered, neither answered (no
+        /// agent picked it up, `answered_at` stays unset) nor abandoned (the caller was served).
+        HandedOff = "handed_off",
     }
 }
 
@@ -164,6 +169,14 @@ pub struct Ticket {
     pub ivr_path: Option<String>,
     /// After-call work of the agent who answered.
     pub wrap_up_secs: Option<f64>,
+    /// Snapshot of the caller's SOS handset record at call time (JSON of an [`SosDevice`]); kept on
+    /// the ticket because the registry row may change or be deleted later.
+    pub sos_profile: Option<serde_json::Value>,
+    /// Where the caller was: `{"source": "pidf-lo"|"registered", "description", "lat", "lon",
+    /// "radius_m"}`.
+    pub location: Option<serde_json::Value>,
+    /// Path of the call's recording file, as given by the switch (served by the API).
+    pub recording: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -181,6 +194,9 @@ pub struct TicketDetail {
     pub ticket: Ticket,
     /// Oldest first.
     pub interactions: Vec<Interaction>,
+    /// Third parties brought into or handed the call, oldest first.
+    #[serde(default)]
+    pub handoffs: Vec<Handoff>,
 }
 
 #[derive(Clone, Debug)]
@@ -206,6 +222,9 @@ pub struct CallUpdate {
     pub priority: Option<i32>,
     pub ivr_path: Option<String>,
     pub wrap_up_secs: Option<f64>,
+    pub sos_profile: Option<serde_json::Value>,
+    pub location: Option<serde_json::Value>,
+    pub recording: Option<String>,
 }
 
 /// Query of [`TicketStore::list`]. Deserializable so an HTTP query string maps onto it directly.
@@ -249,11 +268,15 @@ macro_rules! with_pool {
 }
 
 mod callbacks;
+pub mod handoffs;
 pub mod sos;
 mod stats;
 
 pub use callbacks::{
     Callback, CallbackFilter, CallbackKind, CallbackStatus, CallbackUpdate, NewCallback,
+};
+pub use handoffs::{
+    Handoff, HandoffMode, HandoffOutcome, HandoffUpdate, NewHandoff, HANDOFF_PARTNERS,
 };
 pub use sos::{normalize_number, EmergencyContact, NewSosDevice, SosDevice, SosDeviceFilter};
 pub use stats::{AgentIntervalStats, IntervalStats};
@@ -317,6 +340,9 @@ struct TicketRow {
     priority: Option<i32>,
     ivr_path: Option<String>,
     wrap_up_secs: Option<f64>,
+    sos_profile: Option<Json<serde_json::Value>>,
+    location: Option<Json<serde_json::Value>>,
+    recording: Option<String>,
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -348,6 +374,9 @@ impl TryFrom<TicketRow> for Ticket {
             priority: r.priority,
             ivr_path: r.ivr_path,
             wrap_up_secs: r.wrap_up_secs,
+            sos_profile: r.sos_profile.map(|j| j.0),
+            location: r.location.map(|j| j.0),
+            recording: r.recording,
         })
     }
 }
@@ -363,7 +392,7 @@ struct InteractionRow {
 
 const TICKET_COLUMNS: &str = "id, number, channel, caller, line, call_id, created_at, queue, \
      queued_at, answered_at, agent_id, ended_at, wait_secs, talk_secs, disposition, priority, \
-     ivr_path, wrap_up_secs";
+     ivr_path, wrap_up_secs, sos_profile, location, recording";
 
 /// PostgreSQL keeps microseconds; truncating up front makes what we return equal what we read back.
 fn ts(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -531,7 +560,10 @@ impl TicketStore {
              talk_secs = COALESCE($9, talk_secs), \
              priority = COALESCE($10, priority), \
              ivr_path = COALESCE($11, ivr_path), \
-             wrap_up_secs = COALESCE($12, wrap_up_secs) \
+             wrap_up_secs = COALESCE($12, wrap_up_secs), \
+             sos_profile = COALESCE($13, sos_profile), \
+             location = COALESCE($14, location), \
+             recording = COALESCE($15, recording) \
              WHERE id = $1 RETURNING {TICKET_COLUMNS}"
         );
         let disposition = upd.disposition.map(|d| d.as_str().to_string());
@@ -549,6 +581,9 @@ impl TicketStore {
                 .bind(upd.priority)
                 .bind(upd.ivr_path.as_deref())
                 .bind(upd.wrap_up_secs)
+                .bind(upd.sos_profile.as_ref().map(Json))
+                .bind(upd.location.as_ref().map(Json))
+                .bind(upd.recording.as_deref())
                 .fetch_optional(p)
                 .await?
         });
@@ -594,7 +629,7 @@ impl TicketStore {
         }
     }
 
-    /// The ticket with its interaction log, or `None` if there is no such ticket.
+    /// The ticket with its interaction log and handoffs, or `None` if there is no such ticket.
     pub async fn get(&self, id: i64) -> Result<Option<TicketDetail>> {
         let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1");
         let isql = "SELECT id, ticket_id, at, kind, detail FROM ticket_interactions \
@@ -608,6 +643,8 @@ impl TicketStore {
             (row, irows)
         });
         let Some(row) = row else { return Ok(None) };
+        // A second round trip, not a join: handoffs are few and usually none.
+        let handoffs = self.handoffs(id).await?;
         Ok(Some(TicketDetail {
             ticket: row.try_into()?,
             interactions: irows
@@ -620,6 +657,7 @@ impl TicketStore {
                     detail: r.detail.0,
                 })
                 .collect(),
+            handoffs,
         }))
     }
 
@@ -811,7 +849,9 @@ mod tests {
         check(Disposition::ALL);
         check(CallbackKind::ALL);
         check(CallbackStatus::ALL);
-        assert_eq!(Disposition::ALL.len(), 5);
+        check(HandoffMode::ALL);
+        check(HandoffOutcome::ALL);
+        assert_eq!(Disposition::ALL.len(), 6);
     }
 
     #[test]

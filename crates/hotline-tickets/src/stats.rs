@@ -19,11 +19,15 @@ pub struct IntervalStats {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     /// Tickets queued in the interval. A callback dialed later is only offered again if its
-    /// call gets a ticket with a queue of its own.
+    /// call gets a ticket with a queue of its own. SOS calls escalated to a partner (disposition
+    /// `handed_off`) are offered: they reached the queue and no agent took them, which the answer
+    /// rate should show.
     pub offered: u64,
-    /// Offered tickets with `answered_at` set.
+    /// Offered tickets with `answered_at` set (an agent picked up). `handed_off` tickets are not
+    /// answered: nobody at the centre answered them, so `answered_at` is unset.
     pub answered: u64,
-    /// Offered tickets with disposition `abandoned` (callback requests are not abandoned).
+    /// Offered tickets with disposition `abandoned` (callback requests are not abandoned, nor are
+    /// `handed_off` calls: the caller was connected to a partner, not lost).
     pub abandoned: u64,
     /// Abandoned with `wait_secs < 5` (short abandons, often excluded from abandon rates).
     pub abandoned_within_5s: u64,
@@ -87,6 +91,9 @@ struct AgentAgg {
     avg_wrap_up: Option<f64>,
 }
 
+// `answered` tests `answered_at`, not the disposition: a call an agent answered and then handed to
+// 120 stays `answered` (the agent served it), and an SOS escalation (`handed_off`) has no
+// `answered_at` by definition, so it counts as offered only.
 const QUEUE_STATS_SQL: &str = "SELECT \
      COUNT(*) AS offered, \
      SUM(CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END) AS answered, \
