@@ -3,7 +3,10 @@
 //! * `GET /health` — no auth; `{"status":"ok"}`, or 503 `{"status":"draining"}` once
 //!   [`ApiState::set_draining`] was called (load balancers stop sending work during shutdown).
 //! * `GET /api/v1/tickets?caller&disposition&from&to&page&per_page` — `{items, page, per_page, total}`.
-//! * `GET /api/v1/tickets/{id}` — the ticket with `interactions`.
+//! * `GET /api/v1/tickets/{id}` — the ticket with `interactions` and `handoffs` (third parties such
+//!   as 120 brought into the call), its `sos_profile`, `location` and `recording` path.
+//! * `GET /api/v1/tickets/{id}/recording` — the call's recording, `audio/wav` as an attachment;
+//!   a single `Range: bytes=…` gets 206 (416 if unsatisfiable); 404 if there is none (see `recording`).
 //! * `GET /api/v1/agents`, `GET /api/v1/agents/{id}`.
 //! * `PUT /api/v1/agents/{id}/status` — body `{"status": "available"|"break"|"logged_out", "reason": "..."}`.
 //! * `POST /api/v1/agents/{id}/wrap-up/end` — ends the agent's wrap-up early.
@@ -22,13 +25,14 @@
 //!
 //! Every `/api/v1` route needs `Authorization: Bearer <admin_token>`. Every error is
 //! `{"error": "<code>", "reason": "<text>"}`: 400 `bad_request`/`invalid`, 401 `unauthorized`,
-//! 404 `not_found`, 405 `method_not_allowed`, 409 `conflict`, 413 `payload_too_large`, 500 `internal`,
-//! 503 `unavailable`.
+//! 404 `not_found`, 405 `method_not_allowed`, 409 `conflict`, 413 `payload_too_large`,
+//! 416 `range_not_satisfiable`, 500 `internal`, 503 `unavailable`.
 
 pub mod agents_model;
 pub mod calls;
 mod error;
 mod live;
+mod recording;
 mod sos;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -160,6 +164,7 @@ pub fn router(state: ApiState) -> Router {
     let v1 = Router::new()
         .route("/tickets", get(list_tickets))
         .route("/tickets/{id}", get(get_ticket))
+        .route("/tickets/{id}/recording", get(recording::get_recording))
         .route("/agents", get(list_agents))
         .route("/agents/{id}", get(get_agent))
         .route("/agents/{id}/status", put(set_agent_status))

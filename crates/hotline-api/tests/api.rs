@@ -6,7 +6,10 @@ use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
 use hotline_api::*;
-use hotline_tickets::{CallUpdate, Disposition, NewVoiceTicket, TicketStore};
+use hotline_tickets::{
+    CallUpdate, Disposition, HandoffMode, HandoffOutcome, HandoffUpdate, NewHandoff,
+    NewVoiceTicket, TicketStore,
+};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -247,6 +250,42 @@ async fn tickets_list_and_get() {
         .add_interaction(ids[1], base, "dtmf", json!({"digit": "1"}))
         .await
         .unwrap();
+    // Issue 4: an SOS call escalated to 120, with the elder's profile, location and recording.
+    store
+        .update_call(
+            ids[2],
+            CallUpdate {
+                disposition: Some(Disposition::HandedOff),
+                sos_profile: Some(json!({"name": "王秀英", "age": 82})),
+                location: Some(json!({"source": "registered", "description": "中山路 1 号"})),
+                recording: Some("recordings/20261123-000003.wav".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let h = store
+        .create_handoff(&NewHandoff {
+            ticket_id: ids[2],
+            partner: "120".into(),
+            number: "120".into(),
+            mode: HandoffMode::Escalation,
+            agent_id: None,
+            dialled_at: base + Duration::minutes(3),
+        })
+        .await
+        .unwrap();
+    store
+        .update_handoff(
+            h.id,
+            HandoffUpdate {
+                answered_at: Some(base + Duration::minutes(3) + Duration::seconds(9)),
+                outcome: Some(HandoffOutcome::Connected),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
 
     let (s, v) = get(&f.app, "/api/v1/tickets").await;
     assert_eq!(s, StatusCode::OK);
@@ -288,6 +327,36 @@ async fn tickets_list_and_get() {
         .as_str()
         .unwrap()
         .starts_with("2026-11-23T02:01:00"));
+    // Fields of issue 4 are present, null or empty on an ordinary call.
+    assert_eq!(v["handoffs"], json!([]));
+    assert_eq!(v["sos_profile"], Value::Null);
+    assert_eq!(v["location"], Value::Null);
+    assert_eq!(v["recording"], Value::Null);
+
+    let (s, v) = get(&f.app, &format!("/api/v1/tickets/{}", ids[2])).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["disposition"], "handed_off");
+    assert_eq!(v["sos_profile"], json!({"name": "王秀英", "age": 82}));
+    assert_eq!(v["location"]["source"], "registered");
+    assert_eq!(v["recording"], "recordings/20261123-000003.wav");
+    let hs = v["handoffs"].as_array().unwrap();
+    assert_eq!(hs.len(), 1);
+    assert_eq!(hs[0]["id"], h.id);
+    assert_eq!(hs[0]["ticket_id"], ids[2]);
+    assert_eq!(hs[0]["partner"], "120");
+    assert_eq!(hs[0]["number"], "120");
+    assert_eq!(hs[0]["mode"], "escalation");
+    assert_eq!(hs[0]["agent_id"], Value::Null);
+    assert_eq!(hs[0]["outcome"], "connected");
+    assert!(hs[0]["answered_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-11-23T02:03:09"));
+    assert_eq!(hs[0]["ended_at"], Value::Null);
+    let (s, v) = get(&f.app, "/api/v1/tickets?disposition=handed_off").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["items"][0]["id"], ids[2]);
 
     let (s, v) = get(&f.app, "/api/v1/tickets/999999").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
