@@ -93,9 +93,10 @@ def test_three_way_with_120_then_agent_leaves(hl, ctx):
                        (("citizen1", CITIZEN_1), ("citizen2", CITIZEN_2), ("agent", AGENT), ("ambulance", AMBULANCE)))
     # Times are seconds after each phone's call is answered. The citizen's call is answered at once and the
     # agent's about a second later; 120 answers about 3 s after that.
-    citizen_mic = mic(ctx, "citizen", [(7, c1), (24, c2)], 34)
-    agent_mic = mic(ctx, "agent", [(6, ag)], 60)
-    ambulance_mic = mic(ctx, "ambulance", [(14, amb)], 60)
+    # Nobody talks over anyone: C1 ~5-10 s, agent ~12-17 s, the agent leaves at 19 s, 120 ~23-28 s, C2 ~30-35 s.
+    citizen_mic = mic(ctx, "citizen", [(5, c1), (30, c2)], 38)
+    agent_mic = mic(ctx, "agent", [(10, ag)], 60)
+    ambulance_mic = mic(ctx, "ambulance", [(21, amb)], 60)
     adir, arec = baresip_dir(ctx, "agent", 7060, 31000, agent_mic,
                              '<sip:1001@hotline.local>;auth_pass=secret1001;outbound="sip:127.0.0.1:5060";'
                              'answermode=auto;regint=600;audio_codecs=PCMU')
@@ -118,14 +119,14 @@ def test_three_way_with_120_then_agent_leaves(hl, ctx):
         assert any(l["role"] == "third_party" and l["party"] == "120" for l in js["legs"]), js
         c = wait_leg(call["id"], "third_party", "up")
         assert c["state"] == "conference", c
-        # The agent speaks ~7 s after answering; leave once that is over (~15 s after the citizen dialled).
-        time.sleep(max(0.0, 16 - (time.monotonic() - t0)))
+        # The agent's sentence is over ~17 s after the citizen dialled: leave at 19 s.
+        time.sleep(max(0.0, 19 - (time.monotonic() - t0)))
         st, js = http("POST", f"/api/v1/calls/{call['id']}/leave")
         assert st == 202, js
         hl.wait_agent("1001", state="wrap_up", timeout=5)
         c = wait_leg(call["id"], "agent", "left")
         assert any(l["role"] == "citizen" and l["state"] == "up" for l in c["legs"]), c
-        # The citizen hangs up when the microphone file ends (34 s).
+        # The citizen hangs up when the microphone file ends (38 s).
         t = hl.wait_ticket("13900000041", "answered", timeout=45)
     finally:
         stop(*(p for p in (caller, agent, ambulance) if p))
