@@ -30,3 +30,11 @@ if ! python3 -c 'import pytest' 2>/dev/null; then
     fi
 fi
 python3 -c 'import pytest' || { echo "install-deps: pytest unavailable" >&2; exit 1; }
+
+# pjsua2 (PJSIP's Python binding): the attended-transfer agent in tests/e2e/pjsua_agent.py.
+if ! python3 -c 'import pjsua2' 2>/dev/null; then
+    echo "install-deps: installing pjsua2-python"
+    python3 -m pip install --quiet pjsua2-python 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages pjsua2-python
+fi
+python3 -c 'import pjsua2' || { echo "install-deps: pjsua2 unavailable" >&2; exit 1; }

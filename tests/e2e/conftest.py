@@ -484,10 +484,11 @@ def register(ctx, agents, label=None):
     s.ok(f"(REGISTER {agents})")
 
 
-def agent_uas(ctx, agent, scenario="agent_answer.xml", m=1, d=0, timeout=60):
+def agent_uas(ctx, agent, scenario="agent_answer.xml", m=1, d=0, timeout=60, args=()):
     """A SIPp UAS playing agent `agent` on its registered Contact port, echoing RTP."""
     return Sipp(ctx, scenario, remote=None, m=m, d=d, timeout=timeout, port=agent_port(agent),
-                media_port=agent_media_port(agent), rtp_echo=True, label=f"agent{agent}-{ctx.n + 1}")
+                media_port=agent_media_port(agent), rtp_echo=True, label=f"agent{agent}-{ctx.n + 1}",
+                args=args)
 
 
 def caller(ctx, line="12345", number="13800000001", d=3000, scenario="caller.xml", timeout=40, args=()):

@@ -44,6 +44,9 @@ pub struct CallView {
     pub agent: Option<String>,
     /// An SOS call (registered handset or SOS line).
     pub sos: bool,
+    /// The registered elder's profile for the screen-pop (name, age, address, medical notes, contacts…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sos_device: Option<serde_json::Value>,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub answered_at: Option<chrono::DateTime<chrono::Utc>>,
     pub legs: Vec<LegView>,

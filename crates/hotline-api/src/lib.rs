@@ -126,6 +126,8 @@ pub struct ApiState {
     pub agents: Arc<dyn AgentControl>,
     /// Live calls; [`calls::NoCalls`] unless [`ApiState::with_calls`] gives the switch.
     pub calls: Arc<dyn CallControl>,
+    /// Told of every SOS device created or changed (the switch prepares its announcement for 120).
+    pub on_sos_device: Option<Arc<dyn Fn(hotline_tickets::SosDevice) + Send + Sync>>,
     /// Set during graceful shutdown: `/health` answers 503 so balancers drain us.
     pub draining: Arc<AtomicBool>,
 }
@@ -141,7 +143,23 @@ impl ApiState {
             admin_token: admin_token.into(),
             agents,
             calls: Arc::new(calls::NoCalls),
+            on_sos_device: None,
             draining: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Called with every SOS device created or replaced through the API.
+    pub fn with_sos_hook(
+        mut self,
+        hook: Arc<dyn Fn(hotline_tickets::SosDevice) + Send + Sync>,
+    ) -> ApiState {
+        self.on_sos_device = Some(hook);
+        self
+    }
+
+    pub(crate) fn sos_device_saved(&self, device: &hotline_tickets::SosDevice) {
+        if let Some(hook) = &self.on_sos_device {
+            hook(device.clone());
         }
     }
 

@@ -166,6 +166,7 @@ pub(crate) async fn create_device(
         .create_sos_device(&new)
         .await
         .map_err(store_error)?;
+    st.sos_device_saved(&d);
     let mut resp = (StatusCode::CREATED, Json(&d)).into_response();
     // Numbers are digits only, so the value is always a valid header.
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/sos/devices/{}", d.number)) {
@@ -199,7 +200,10 @@ pub(crate) async fn replace_device(
         .await
         .map_err(store_error)?
     {
-        Some(d) => Ok(Json(d).into_response()),
+        Some(d) => {
+            st.sos_device_saved(&d);
+            Ok(Json(d).into_response())
+        }
         None => Err(not_found(&number)),
     }
 }

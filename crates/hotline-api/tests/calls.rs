@@ -46,6 +46,7 @@ fn view(id: u64) -> CallView {
         state: "talking".into(),
         agent: Some("1001".into()),
         sos: false,
+        sos_device: None,
         started_at: chrono::Utc::now(),
         answered_at: Some(chrono::Utc::now()),
         legs: vec![

@@ -73,6 +73,20 @@ impl CallRegistry {
         out
     }
 
+    /// The call `agent` is talking on (answered, not yet left): where the agent's consultation call goes.
+    pub fn call_of_agent(&self, agent: &str) -> Option<mpsc::UnboundedSender<CallInput>> {
+        let calls = self.calls.lock().ok()?;
+        calls
+            .values()
+            .find(|e| {
+                e.view
+                    .legs
+                    .iter()
+                    .any(|l| l.role == "agent" && l.party == agent && l.state == "up")
+            })
+            .map(|e| e.tx.clone())
+    }
+
     fn sender(&self, id: u64) -> Option<mpsc::UnboundedSender<CallInput>> {
         self.calls.lock().ok()?.get(&id).map(|e| e.tx.clone())
     }

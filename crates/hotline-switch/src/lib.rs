@@ -274,7 +274,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     )
     .with_calls(Arc::new(calls::SwitchCallControl {
         registry: ctx.calls.clone(),
-    }));
+    }))
+    .with_sos_hook(sos_voice::hook(&config));
     let draining = api_state.draining.clone();
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await

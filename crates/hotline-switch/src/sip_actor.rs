@@ -23,7 +23,7 @@ use crate::sipbuild;
 use crate::transport::{Inbound, Transports};
 use crate::Ctx;
 
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, UPDATE";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, UPDATE, REFER, NOTIFY";
 
 struct PendingClient {
     call_id: String,
@@ -516,6 +516,29 @@ impl SipActor {
                 debug!(%source, "INVITE to a line from outside the trunks");
                 let resp = Response::to_request(&req, 403, "Forbidden");
                 self.respond(&id, resp);
+            }
+            (None, _) if self.ctx.config.dial_target(&target).is_some() => {
+                // An agent dialling out during a call: the consultation of an attended transfer, owned by the
+                // call the agent is on.
+                let Some(agent) = self.authenticate(&id, &req) else {
+                    return;
+                };
+                match self.ctx.calls.call_of_agent(&agent) {
+                    Some(tx) => {
+                        self.calls.insert(call_id, tx.clone());
+                        let _ = tx.send(CallInput::Request {
+                            id,
+                            req,
+                            source,
+                            transport,
+                        });
+                    }
+                    None => {
+                        debug!(%agent, %target, "agent dialled out without a call to consult from");
+                        let resp = Response::to_request(&req, 403, "Forbidden");
+                        self.respond(&id, resp);
+                    }
+                }
             }
             (None, _) => {
                 let resp = Response::to_request(&req, 404, "Not Found");

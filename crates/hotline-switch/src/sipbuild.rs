@@ -10,6 +10,27 @@ use hotline_sip::Transport;
 
 pub const SUPPORTED_METHODS: &str = crate::sip_actor::ALLOW;
 
+/// The SDP offer or answer of a message: its body, or the `application/sdp` part of a `multipart/mixed` body
+/// (an INVITE carrying a PIDF-LO location, RFC 6442). `content_type` is the raw header value, parameters
+/// included (the boundary): `Request::content_type()` drops them.
+pub fn sdp_of(content_type: Option<&str>, body: &[u8]) -> Option<hotline_media::Sdp> {
+    let ct = content_type.unwrap_or("application/sdp");
+    let media = hotline_sip::geo::media_type(ct);
+    let sdp = if media.starts_with("multipart/") {
+        let parts = hotline_sip::geo::parse_multipart(ct, body).ok()?;
+        parts
+            .into_iter()
+            .find(|p| {
+                p.content_type()
+                    .is_some_and(|t| hotline_sip::geo::media_type(&t) == "application/sdp")
+            })?
+            .body
+    } else {
+        body
+    };
+    hotline_media::Sdp::parse_bytes(sdp).ok()
+}
+
 pub fn transport_token(t: Transport) -> &'static str {
     match t {
         Transport::Udp => "UDP",
@@ -202,6 +223,36 @@ mod tests {
             .and_then(|v| v.branch)
             .is_some_and(|b| b.starts_with("z9hG4bK")));
         assert_eq!(req.body, b"v=0\r\n");
+    }
+
+    #[test]
+    fn sdp_found_in_a_multipart_body_with_a_location() {
+        let body = "--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n\r\n--b1\r\nContent-Type: application/pidf+xml\r\nContent-ID: <loc@x>\r\n\r\n<presence/>\r\n--b1--\r\n";
+        let sdp = sdp_of(Some("multipart/mixed; boundary=b1"), body.as_bytes()).expect("sdp part");
+        assert_eq!(sdp.media[0].port, 4000);
+        let plain = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4002 RTP/AVP 0\r\n";
+        assert_eq!(sdp_of(None, plain.as_bytes()).unwrap().media[0].port, 4002);
+        assert!(sdp_of(Some("multipart/mixed; boundary=b1"), b"junk").is_none());
+    }
+
+    #[test]
+    fn sdp_of_a_parsed_invite_with_a_location() {
+        let body = "--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nc=IN IP4 10.0.0.1\r\n\
+m=audio 4000 RTP/AVP 0\r\n\r\n--b1--\r\n";
+        let raw = format!(
+            "INVITE sip:96120@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5206;branch=z9hG4bK-1\r\n\
+From: <sip:1@127.0.0.1>;tag=1\r\nTo: <sip:96120@127.0.0.1>\r\nCall-ID: 1@x\r\nCSeq: 1 INVITE\r\n\
+Max-Forwards: 70\r\nContent-Type: multipart/mixed; boundary=b1\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let Ok(hotline_sip::SipMessage::Request(req)) = hotline_sip::parse_datagram(raw.as_bytes())
+        else {
+            panic!("test INVITE does not parse");
+        };
+        // `content_type()` is the bare media type: the boundary must come from the header itself.
+        assert_eq!(req.content_type(), Some("multipart/mixed"));
+        let sdp = sdp_of(req.headers.get("Content-Type"), &req.body).expect("sdp part");
+        assert_eq!(sdp.media[0].port, 4000);
     }
 
     #[test]

@@ -44,6 +44,23 @@ pub(crate) fn generate(dir: &Path, lang: &str, device: &SosDevice) -> Option<Pat
     }
 }
 
+/// For the API: a device registered or changed gets its announcement generated in the background, so it is
+/// ready before the device's first SOS call.
+pub(crate) fn hook(config: &hotline_config::Config) -> Arc<dyn Fn(SosDevice) + Send + Sync> {
+    let target = config
+        .sos
+        .as_ref()
+        .map(|s| (s.announcements_dir.clone(), config.sounds.language.clone()));
+    Arc::new(move |device: SosDevice| {
+        let Some((dir, lang)) = target.clone() else {
+            return;
+        };
+        tokio::task::spawn_blocking(move || {
+            generate(&dir, &lang, &device);
+        });
+    })
+}
+
 /// The device's announcement as a prompt, generating it if needed (blocking).
 pub(crate) fn announcement(dir: &Path, lang: &str, device: &SosDevice) -> Option<Arc<Prompt>> {
     let path = generate(dir, lang, device)?;

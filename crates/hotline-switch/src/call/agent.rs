@@ -67,6 +67,7 @@ impl Call {
                 None
             }
             Method::Info => self.info(id, req, "agent").await,
+            Method::Refer => self.agent_refer(id, req, call_id).await,
             _ => {
                 self.respond(id, sipbuild::reply(&req, 200, "OK", &tag));
                 None

@@ -1,7 +1,7 @@
 //! The citizen's leg: requests inside its dialog (BYE, re-INVITE for hold, INFO digits) and hanging it up.
 
 use hotline_media::engine::LegId;
-use hotline_media::sdp::{self, Direction, Sdp};
+use hotline_media::sdp::{self, Direction};
 use hotline_sip::msg::{Method, Request};
 use hotline_sip::transaction::ServerTxnId;
 use serde_json::json;
@@ -58,9 +58,7 @@ impl Call {
         port: u16,
         who: &str,
     ) {
-        let offer = std::str::from_utf8(&req.body)
-            .ok()
-            .and_then(|s| Sdp::parse(s).ok());
+        let offer = sipbuild::sdp_of(req.headers.get("Content-Type"), &req.body);
         let tag = self.local_tag_for(&req);
         match offer.as_ref().map(sdp::negotiate) {
             Some(Ok(n)) => {

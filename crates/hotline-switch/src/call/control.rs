@@ -140,6 +140,11 @@ impl Call {
             state: self.state_name().into(),
             agent: self.answered_agent.clone(),
             sos: self.sos.is_some(),
+            sos_device: self
+                .sos
+                .as_ref()
+                .and_then(|s| s.device.as_ref())
+                .and_then(|d| serde_json::to_value(d).ok()),
             started_at: self.started_at,
             answered_at: self.answered_at,
             legs,

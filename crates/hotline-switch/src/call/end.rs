@@ -27,6 +27,7 @@ impl Call {
                 self.drop_agent_leg(&call_id);
             }
         }
+        self.end_consult("call_ended");
         self.drop_all_parties();
         self.hang_up_citizen();
         match self.phase {

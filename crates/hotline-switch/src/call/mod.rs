@@ -19,6 +19,7 @@
 mod agent;
 mod callback;
 mod caller;
+mod consult;
 mod control;
 mod end;
 mod handoff;
@@ -26,6 +27,7 @@ mod keys;
 mod menu;
 mod party;
 mod queue;
+mod refer;
 mod sos;
 
 use std::collections::{HashMap, VecDeque};
@@ -41,7 +43,7 @@ use hotline_config::LineConfig;
 use hotline_ivr::Ivr;
 use hotline_media::engine::{LegId, MediaEvent, MediaEventKind, MediaHandle};
 use hotline_media::prompts::Prompt;
-use hotline_media::sdp::{self, Sdp};
+use hotline_media::sdp;
 use hotline_sip::dialog::Dialog;
 use hotline_sip::msg::{Method, Request, Response};
 use hotline_sip::transaction::ServerTxnId;
@@ -209,6 +211,10 @@ struct Call {
     next_handoff: u32,
     started_at: DateTime<Utc>,
     answered_at: Option<DateTime<Utc>>,
+    /// A REFER from the agent's phone we report on with NOTIFY.
+    refer: Option<refer::ReferSubscription>,
+    /// The agent's own consultation call to a transfer target (attended transfer from the phone).
+    consult: Option<consult::ConsultLeg>,
 }
 
 pub(crate) fn now_utc() -> DateTime<Utc> {
@@ -274,6 +280,8 @@ impl Call {
             next_handoff: 1,
             started_at: now_utc(),
             answered_at: None,
+            refer: None,
+            consult: None,
         }
     }
 
@@ -313,9 +321,7 @@ impl Call {
             return None;
         };
 
-        let offer = std::str::from_utf8(&invite.body)
-            .ok()
-            .and_then(|s| Sdp::parse(s).ok());
+        let offer = sipbuild::sdp_of(invite.headers.get("Content-Type"), &invite.body);
         let negotiated = offer.as_ref().and_then(|o| sdp::negotiate(o).ok());
         let Some(negotiated) = negotiated else {
             fail(488, "Not Acceptable Here");
@@ -577,19 +583,34 @@ impl Call {
     /// Handles one input; returns the disposition when the call is over.
     async fn handle(&mut self, input: CallInput) -> Option<Disposition> {
         match input {
-            CallInput::Request { id, req, .. } => {
+            CallInput::Request {
+                id,
+                req,
+                source,
+                transport,
+            } => {
                 let call_id = req.call_id().unwrap_or_default().to_string();
+                let new_dialog = req.method == Method::Invite
+                    && !req.to().is_some_and(|t| t.tag().is_some())
+                    && !self.agents.contains_key(&call_id);
                 if self.citizen.as_ref().is_some_and(|c| c.call_id == call_id) {
                     self.citizen_request(id, req).await
                 } else if self.parties.contains_key(&call_id) {
                     self.party_request(id, req, &call_id).await
+                } else if self.consult.as_ref().is_some_and(|c| c.call_id == call_id) {
+                    self.consult_request(id, req).await
+                } else if new_dialog {
+                    self.consult_invite(id, req, source, transport).await
                 } else {
                     self.agent_request(id, req, &call_id).await
                 }
             }
             CallInput::Ack { .. } => None,
-            CallInput::Cancelled { .. } => {
-                // We answer at once, so a CANCEL can only race our 200; the caller then sends BYE.
+            CallInput::Cancelled { id } => {
+                if self.consult.as_ref().is_some_and(|c| c.id == id) {
+                    self.end_consult("cancelled");
+                }
+                // Otherwise: we answer at once, so a CANCEL can only race our 200; the caller then sends BYE.
                 None
             }
             CallInput::AckTimeout => {

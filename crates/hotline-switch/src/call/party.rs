@@ -218,12 +218,13 @@ impl Call {
         Ok(())
     }
 
-    /// Places the INVITE to a third party: `[emergency]` for 120/110/…, else the outbound trunk.
+    /// Places the INVITE to a third party: `[emergency]` for 120/110/…, else the outbound trunk. Returns the
+    /// Call-ID of the new leg.
     pub(super) async fn dial_third(
         &mut self,
         number: &str,
         mode: ThirdMode,
-    ) -> Result<(), CallControlError> {
+    ) -> Result<String, CallControlError> {
         let config = self.ctx.config.clone();
         let uri = config.dial_target(number).ok_or_else(|| {
             CallControlError::Unavailable(format!(
@@ -293,7 +294,7 @@ impl Call {
             json!({ "number": number, "partner": partner, "mode": mode.as_str(), "agent": self.answered_agent }),
         );
         self.parties.insert(
-            call_id,
+            call_id.clone(),
             PartyLeg {
                 role: PartyRole::Third(mode),
                 number: number.to_string(),
@@ -310,7 +311,7 @@ impl Call {
                 handoff: Some(handoff),
             },
         );
-        Ok(())
+        Ok(call_id)
     }
 
     /// `*0` / `…/leave`: the agent leaves a call that has a third party; an attended transfer completes.
@@ -457,6 +458,7 @@ impl Call {
             }
             return None;
         }
+        let consult = self.is_consult_party(&call_id);
         let p = self.parties.get_mut(&call_id)?;
         if resp.status >= 300 {
             let number = p.number.clone();
@@ -467,6 +469,18 @@ impl Call {
             self.parties.remove(&call_id);
             self.sip(SipCmd::Unbind { call_id });
             if withdrawn {
+                return None;
+            }
+            if consult {
+                // The agent's own consultation call fails like a normal call would.
+                self.consult_failed(resp.status);
+                if let Some(h) = handoff {
+                    self.handoff_ended(h, if resp.status == 486 { "busy" } else { "failed" });
+                }
+                self.log(
+                    "third_party_failed",
+                    json!({ "number": number, "mode": "attended_transfer", "status": resp.status }),
+                );
                 return None;
             }
             let outcome = match resp.status {
@@ -553,10 +567,15 @@ impl Call {
                 self.ensure_conference();
                 let _ = self.media.join(leg, MixRole::Normal);
                 self.mark_joined(call_id);
+                self.refer_progress(200, "OK");
                 if let Some(agent_call) = self.current.take() {
                     self.drop_agent_leg(&agent_call);
                 }
                 self.release_agent("transferred");
+            }
+            ThirdMode::AttendedTransfer if self.is_consult_party(call_id) => {
+                self.mark_joined(call_id);
+                self.consult_answered(leg);
             }
             ThirdMode::AttendedTransfer => {
                 // Consultation: the agent and the third party talk; the citizen is in the room but muted and
@@ -613,6 +632,15 @@ impl Call {
         status: u16,
     ) -> Option<Disposition> {
         info!(call = self.call_ref, %number, status, outcome, "third party not reached");
+        let reason = match status {
+            486 => "Busy Here",
+            408 => "Request Timeout",
+            480 => "Temporarily Unavailable",
+            487 => "Request Terminated",
+            603 => "Decline",
+            _ => "Service Unavailable",
+        };
+        self.refer_result(role, status.max(300), reason);
         if let Some(h) = handoff {
             self.handoff_ended(h, outcome);
         }

@@ -154,7 +154,7 @@ impl Call {
         };
         info!(call = self.call_ref, %to, "SOS: no agent answered; escalating");
         match self.dial_third(&to, ThirdMode::Escalation).await {
-            Ok(()) => {
+            Ok(_) => {
                 if let Some(s) = self.sos.as_mut() {
                     s.escalated = true;
                 }
