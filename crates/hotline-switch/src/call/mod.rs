@@ -591,7 +591,7 @@ impl Call {
             } => {
                 let call_id = req.call_id().unwrap_or_default().to_string();
                 let new_dialog = req.method == Method::Invite
-                    && !req.to().is_some_and(|t| t.tag().is_some())
+                    && req.to().is_none_or(|t| t.tag().is_none())
                     && !self.agents.contains_key(&call_id);
                 if self.citizen.as_ref().is_some_and(|c| c.call_id == call_id) {
                     self.citizen_request(id, req).await
