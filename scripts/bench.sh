@@ -4,6 +4,7 @@
 #
 #   scripts/bench.sh [--cps 100] [--concurrency 1000] [--calls 3000] [--agents N] [--hold-secs 20]
 #                    [--max-secs 300]
+#   scripts/bench.sh --conferences N [--secs 10]   # the conference mixer alone: N three-way rooms over UDP
 #
 # Prints: CPS achieved, failed calls, peak concurrent calls, RTP packets relayed/lost, CPU % and RSS of
 # hotline. Runs in a private network namespace (loopback only); kills only the PIDs it started.
@@ -12,19 +13,27 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-CPS=100 CONC=1000 CALLS=3000 AGENTS="" HOLD=20 MAXSECS=300
+CPS=100 CONC=1000 CALLS=3000 AGENTS="" HOLD=20 MAXSECS=300 CONFERENCES="" SECS=10
 while [ $# -gt 0 ]; do
     case "$1" in
+        --conferences) CONFERENCES=$2; shift 2 ;;
+        --secs) SECS=$2; shift 2 ;;
         --cps) CPS=$2; shift 2 ;;
         --concurrency) CONC=$2; shift 2 ;;
         --calls) CALLS=$2; shift 2 ;;
         --agents) AGENTS=$2; shift 2 ;;
         --hold-secs) HOLD=$2; shift 2 ;;
         --max-secs) MAXSECS=$2; shift 2 ;;
-        -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,12p "$0"; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; exit 2 ;;
     esac
 done
+if [ -n "$CONFERENCES" ]; then
+    cargo build --release -q -p hotline-media --example conference_load
+    bin=${CARGO_TARGET_DIR:-target}/release/examples/conference_load
+    if [ "$(id -u)" -eq 0 ]; then ns=(unshare -n); else ns=(unshare -r -n); fi
+    exec "${ns[@]}" sh -c 'ip link set lo up && exec "$0" "$@"' "$bin" "$CONFERENCES" "$SECS"
+fi
 # enough agents that nobody waits in the queue: every concurrent call has an agent
 AGENTS=${AGENTS:-$((CONC + 10))}
 

@@ -87,6 +87,14 @@ def offered(hl, ticket_id):
 def test_sos_device_is_served_before_earlier_calls(hl, ctx):
     register(ctx, AGENTS)
     register_device(ELDER)
+    # Registration prepares the device's announcement for 120 (espeak-ng, on this machine).
+    deadline = time.monotonic() + 15
+    voice = []
+    while time.monotonic() < deadline and not voice:
+        voice = list((ctx.dir / "sos-voice").glob(f"{ELDER['number']}-*.wav"))
+        time.sleep(0.2)
+    assert voice, "no announcement generated under sos-voice/"
+    assert voice[0].stat().st_size > 8000 * 2 * 3, "announcement shorter than 3 s"
     normal = caller(ctx, number="13800000060", d=14000)
     wait_call(lambda c: c["caller"] == "13800000060" and c["state"] == "queued", "normal call queued")
     sos = caller(ctx, number=ELDER["number"], d=4000)
