@@ -24,7 +24,12 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (tick(11) + tick(12)) / 100.0
 }
 
@@ -93,7 +98,14 @@ async fn run(rooms: usize, secs: u64) {
             for f in 0..frames {
                 iv.tick().await;
                 for (k, port) in ports.iter().enumerate() {
-                    rtp::write_header(&mut pkt, f == 0, 0, f as u16, (f * 160) as u32, (i * 3 + k) as u32);
+                    rtp::write_header(
+                        &mut pkt,
+                        f == 0,
+                        0,
+                        f as u16,
+                        (f * 160) as u32,
+                        (i * 3 + k) as u32,
+                    );
                     pkt[rtp::HEADER_LEN..].copy_from_slice(&payload);
                     if phone.send_to(&pkt, port).await.is_ok() {
                         sent.fetch_add(1, Ordering::Relaxed);
@@ -111,12 +123,25 @@ async fn run(rooms: usize, secs: u64) {
     let st = engine.stats();
     let ideal = rooms as f64 * 3.0 * 50.0 * wall;
     println!("conference_load: {rooms} rooms x 3 legs, {secs} s of audio");
-    println!("  packets sent to the engine : {}", sent.load(Ordering::Relaxed));
+    println!(
+        "  packets sent to the engine : {}",
+        sent.load(Ordering::Relaxed)
+    );
     println!("  engine received            : {}", st.packets_received);
-    println!("  mixed frames sent          : {} ({:.1} % of 50/leg/s over {wall:.1} s)", st.mix_frames_sent, 100.0 * st.mix_frames_sent as f64 / ideal);
-    println!("  mixed frames received      : {}", received.load(Ordering::Relaxed));
+    println!(
+        "  mixed frames sent          : {} ({:.1} % of 50/leg/s over {wall:.1} s)",
+        st.mix_frames_sent,
+        100.0 * st.mix_frames_sent as f64 / ideal
+    );
+    println!(
+        "  mixed frames received      : {}",
+        received.load(Ordering::Relaxed)
+    );
     println!("  dropped                    : {}", st.packets_dropped);
-    println!("  CPU (this process, engine and feeders): {cpu:.1} s = {:.0} % of one core", 100.0 * cpu / wall);
+    println!(
+        "  CPU (this process, engine and feeders): {cpu:.1} s = {:.0} % of one core",
+        100.0 * cpu / wall
+    );
     for h in handles {
         let _ = h.close();
     }

@@ -137,6 +137,22 @@ pub fn out_of_dialog(
     Ok((req, call_id))
 }
 
+/// An out-of-dialog INVITE with our SDP offer, a Contact for `contact_user` and our Allow list: every leg the
+/// switch originates (agents, call-backs, third parties, emergency contacts). Returns it with its Call-ID.
+pub fn offer_invite(
+    p: &OutOfDialog<'_>,
+    contact_user: &str,
+    sdp: &str,
+) -> Result<(Request, String), hotline_sip::msg::ParseError> {
+    let (mut req, call_id) = out_of_dialog(Method::Invite, p)?;
+    req.headers
+        .push("Contact", contact(contact_user, p.local, p.transport));
+    req.headers.push("Allow", SUPPORTED_METHODS);
+    req.headers.push("Content-Type", "application/sdp");
+    req.body = sdp.as_bytes().to_vec();
+    Ok((req, call_id))
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn agent_invite(
     target: &str,
@@ -148,8 +164,7 @@ pub fn agent_invite(
     line_number: &str,
     sdp: &str,
 ) -> Result<AgentInvite, hotline_sip::msg::ParseError> {
-    let (mut req, call_id) = out_of_dialog(
-        Method::Invite,
+    let (req, call_id) = offer_invite(
         &OutOfDialog {
             target,
             from_user: caller_number,
@@ -158,12 +173,9 @@ pub fn agent_invite(
             local,
             transport,
         },
+        line_number,
+        sdp,
     )?;
-    req.headers
-        .push("Contact", contact(line_number, local, transport));
-    req.headers.push("Allow", SUPPORTED_METHODS);
-    req.headers.push("Content-Type", "application/sdp");
-    req.body = sdp.as_bytes().to_vec();
     Ok(AgentInvite { req, call_id })
 }
 

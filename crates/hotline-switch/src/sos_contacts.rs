@@ -113,8 +113,15 @@ async fn call_contact(ctx: &Arc<Ctx>, device: &SosDevice, contact: &EmergencyCon
         .clone()
         .unwrap_or_else(|| device.number.clone());
     let domain = target.host_unbracketed().to_string();
-    let Ok((mut invite, call_id)) = sipbuild::out_of_dialog(
-        Method::Invite,
+    let offer = sdp::build_offer(
+        ctx.media_ip,
+        leg.local_port,
+        sdp::Direction::SendRecv,
+        101,
+        media.tag(),
+        1,
+    );
+    let Ok((invite, call_id)) = sipbuild::offer_invite(
         &sipbuild::OutOfDialog {
             target: &target.to_string(),
             from_user: &caller_id,
@@ -123,24 +130,12 @@ async fn call_contact(ctx: &Arc<Ctx>, device: &SosDevice, contact: &EmergencyCon
             local,
             transport,
         },
+        &caller_id,
+        &offer,
     ) else {
         let _ = media.close();
         return Attempt::NoRoute;
     };
-    invite
-        .headers
-        .push("Contact", sipbuild::contact(&caller_id, local, transport));
-    invite.headers.push("Allow", sipbuild::SUPPORTED_METHODS);
-    invite.headers.push("Content-Type", "application/sdp");
-    invite.body = sdp::build_offer(
-        ctx.media_ip,
-        leg.local_port,
-        sdp::Direction::SendRecv,
-        101,
-        media.tag(),
-        1,
-    )
-    .into_bytes();
     let send = |cmd: SipCmd| {
         let _ = ctx.sip.send(cmd);
     };

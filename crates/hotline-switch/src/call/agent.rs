@@ -138,15 +138,7 @@ impl Call {
             }
         };
         info!(call = self.call_ref, %agent, "ringing agent");
-        self.sip(SipCmd::Bind {
-            call_id: invite.call_id.clone(),
-            tx: self.tx.clone(),
-        });
-        self.sip(SipCmd::Request {
-            req: invite.req.clone(),
-            dest,
-            transport: binding.transport,
-        });
+        self.start_leg(&invite.call_id, &invite.req, dest, binding.transport);
         self.acd(AcdInput::Ringing {
             call: self.call_ref,
             agent: agent.clone(),

@@ -298,8 +298,7 @@ impl Call {
             .clone()
             .unwrap_or_else(|| self.line.number.clone());
         let domain = target.host_unbracketed().to_string();
-        let built = sipbuild::out_of_dialog(
-            Method::Invite,
+        let built = sipbuild::offer_invite(
             &sipbuild::OutOfDialog {
                 target: &target.to_string(),
                 from_user: &caller_id,
@@ -308,29 +307,17 @@ impl Call {
                 local,
                 transport,
             },
+            &caller_id,
+            &self.offer_sdp(leg.local_port),
         );
-        let Ok((mut req, call_id)) = built else {
+        let Ok((req, call_id)) = built else {
             let _ = self.media.remove_leg(leg.leg);
             return self.citizen_unreachable("bad trunk uri").await;
         };
-        let offer = self.offer_sdp(leg.local_port);
-        req.headers
-            .push("Contact", sipbuild::contact(&caller_id, local, transport));
-        req.headers.push("Allow", sipbuild::SUPPORTED_METHODS);
-        req.headers.push("Content-Type", "application/sdp");
-        req.body = offer.into_bytes();
         if let Some(tag) = req.from().and_then(|f| f.tag().map(str::to_string)) {
             self.local_tag = tag;
         }
-        self.sip(SipCmd::Bind {
-            call_id: call_id.clone(),
-            tx: self.tx.clone(),
-        });
-        self.sip(SipCmd::Request {
-            req: req.clone(),
-            dest,
-            transport,
-        });
+        self.start_leg(&call_id, &req, dest, transport);
         self.citizen = Some(CitizenLeg {
             call_id,
             dest,

@@ -13,7 +13,7 @@
 //!
 //! Modules: `caller` (the citizen's leg), `agent` (agents' legs), `menu` (IVR), `end` (hang-up, ticket), `queue` (waiting:
 //! announcements, max wait, call-back key), `callback` (call-back requests and the outbound leg), `party`
-//! (third parties and supervisors), `keys` (the agent's in-call feature codes), `control` (API requests and
+//! (third parties), `monitor` (supervisors), `keys` (the agent's in-call feature codes), `control` (API requests and
 //! the call's view), `sos` (SOS calls), `handoff` (the ticket's handoff rows and the recording).
 
 mod agent;
@@ -25,6 +25,7 @@ mod end;
 mod handoff;
 mod keys;
 mod menu;
+mod monitor;
 mod party;
 mod queue;
 mod refer;
@@ -489,6 +490,19 @@ impl Call {
 
     fn sip(&self, cmd: SipCmd) {
         let _ = self.ctx.sip.send(cmd);
+    }
+
+    /// Sends the INVITE of a leg this call originates, its responses routed back to this task.
+    fn start_leg(&self, call_id: &str, invite: &Request, dest: SocketAddr, transport: Transport) {
+        self.sip(SipCmd::Bind {
+            call_id: call_id.to_string(),
+            tx: self.tx.clone(),
+        });
+        self.sip(SipCmd::Request {
+            req: invite.clone(),
+            dest,
+            transport,
+        });
     }
 
     fn acd(&self, input: AcdInput) {

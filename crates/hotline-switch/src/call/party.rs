@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 use hotline_api::{CallControlError, MonitorMode};
-use hotline_config::{AgentRole, Config};
+use hotline_config::Config;
 use hotline_media::engine::{LegId, MixRole};
 use hotline_media::prompts::Prompt;
 use hotline_media::sdp::{self, Sdp};
@@ -27,10 +27,10 @@ use hotline_sip::msg::{Method, Request, Response, SipMessage};
 use hotline_sip::transaction::{build_cancel, ServerTxnId};
 use hotline_sip::Transport;
 use serde_json::json;
-use tokio::sync::oneshot;
 use tracing::{info, warn};
 
 use super::callback::sip_target;
+use super::monitor::monitor_str;
 use super::{Call, Disposition, Phase};
 use crate::messages::SipCmd;
 use crate::sipbuild;
@@ -61,14 +61,6 @@ pub(super) enum PartyRole {
     Supervisor { id: String, mode: MonitorMode },
 }
 
-fn monitor_str(mode: MonitorMode) -> &'static str {
-    match mode {
-        MonitorMode::Listen => "listen",
-        MonitorMode::Whisper => "whisper",
-        MonitorMode::Barge => "barge",
-    }
-}
-
 /// A leg the switch placed towards a third party or a supervisor.
 pub(super) struct PartyLeg {
     pub(super) role: PartyRole,
@@ -92,6 +84,32 @@ pub(super) struct PartyLeg {
 }
 
 impl PartyLeg {
+    /// A leg whose INVITE was just sent.
+    pub(super) fn ringing(
+        role: PartyRole,
+        number: &str,
+        invite: Request,
+        (dest, transport): (SocketAddr, Transport),
+        media: hotline_media::LegInfo,
+        handoff: Option<u32>,
+    ) -> PartyLeg {
+        PartyLeg {
+            role,
+            number: number.to_string(),
+            invite,
+            dest,
+            transport,
+            media_leg: media.leg,
+            local_port: media.local_port,
+            dialog: None,
+            up: false,
+            withdrawn: false,
+            announce: VecDeque::new(),
+            joined: false,
+            handoff,
+        }
+    }
+
     pub(super) fn mode_str(&self) -> &'static str {
         match &self.role {
             PartyRole::Third(m) => m.as_str(),
@@ -118,7 +136,7 @@ pub(super) fn ringback() -> Arc<Prompt> {
     .clone()
 }
 
-fn conflict(reason: impl Into<String>) -> CallControlError {
+pub(super) fn conflict(reason: impl Into<String>) -> CallControlError {
     CallControlError::Conflict(reason.into())
 }
 
@@ -134,7 +152,7 @@ impl Call {
     }
 
     /// An agent is talking to the citizen (not a call-back whisper, not after leaving).
-    fn agent_on_call(&self) -> bool {
+    pub(super) fn agent_on_call(&self) -> bool {
         self.phase == Phase::Bridged && self.agent_media().is_some()
     }
 
@@ -253,8 +271,7 @@ impl Call {
         })?;
         let local = self.ctx.local_addr(transport);
         let domain = target.host_unbracketed().to_string();
-        let built = sipbuild::out_of_dialog(
-            Method::Invite,
+        let built = sipbuild::offer_invite(
             &sipbuild::OutOfDialog {
                 target: &target.to_string(),
                 from_user: &from_user,
@@ -263,29 +280,16 @@ impl Call {
                 local,
                 transport,
             },
+            &self.line.number,
+            &self.offer_sdp(leg.local_port),
         );
-        let Ok((mut req, call_id)) = built else {
+        let Ok((req, call_id)) = built else {
             let _ = self.media.remove_leg(leg.leg);
             return Err(CallControlError::Unavailable(format!(
                 "cannot build an INVITE to {uri}"
             )));
         };
-        req.headers.push(
-            "Contact",
-            sipbuild::contact(&self.line.number, local, transport),
-        );
-        req.headers.push("Allow", sipbuild::SUPPORTED_METHODS);
-        req.headers.push("Content-Type", "application/sdp");
-        req.body = self.offer_sdp(leg.local_port).into_bytes();
-        self.sip(SipCmd::Bind {
-            call_id: call_id.clone(),
-            tx: self.tx.clone(),
-        });
-        self.sip(SipCmd::Request {
-            req: req.clone(),
-            dest,
-            transport,
-        });
+        self.start_leg(&call_id, &req, dest, transport);
         info!(call = self.call_ref, %number, mode = mode.as_str(), %dest, "dialling a third party");
         let partner = Config::partner_of(number);
         let handoff = self.handoff_started(number, partner, mode);
@@ -295,21 +299,14 @@ impl Call {
         );
         self.parties.insert(
             call_id.clone(),
-            PartyLeg {
-                role: PartyRole::Third(mode),
-                number: number.to_string(),
-                invite: req,
-                dest,
-                transport,
-                media_leg: leg.leg,
-                local_port: leg.local_port,
-                dialog: None,
-                up: false,
-                withdrawn: false,
-                announce: VecDeque::new(),
-                joined: false,
-                handoff: Some(handoff),
-            },
+            PartyLeg::ringing(
+                PartyRole::Third(mode),
+                number,
+                req,
+                (dest, transport),
+                leg,
+                Some(handoff),
+            ),
         );
         Ok(call_id)
     }
@@ -594,31 +591,9 @@ impl Call {
         }
     }
 
-    fn mark_joined(&mut self, call_id: &str) {
+    pub(super) fn mark_joined(&mut self, call_id: &str) {
         if let Some(p) = self.parties.get_mut(call_id) {
             p.joined = true;
-        }
-    }
-
-    fn supervisor_answered(&mut self, leg: LegId, id: &str, mode: MonitorMode) {
-        info!(call = self.call_ref, supervisor = %id, mode = monitor_str(mode), "supervisor joined");
-        self.log(
-            "supervisor_joined",
-            json!({ "supervisor": id, "mode": monitor_str(mode) }),
-        );
-        self.ensure_conference();
-        let role = self.mix_role(mode);
-        let _ = self.media.join(leg, role);
-    }
-
-    fn mix_role(&self, mode: MonitorMode) -> MixRole {
-        match mode {
-            MonitorMode::Listen => MixRole::Listen,
-            MonitorMode::Barge => MixRole::Normal,
-            // Whispering to nobody (agent gone) is silence, like listening.
-            MonitorMode::Whisper => self
-                .agent_media()
-                .map_or(MixRole::Listen, |a| MixRole::Whisper(a.0)),
         }
     }
 
@@ -719,120 +694,6 @@ impl Call {
             }
             self.drop_party(&id);
         }
-    }
-
-    /// `POST …/monitor`: ring a supervisor and join them in `mode` (or change the mode of one already in).
-    pub(super) async fn monitor(
-        &mut self,
-        supervisor: &str,
-        mode: MonitorMode,
-    ) -> Result<(), CallControlError> {
-        let config = self.ctx.config.clone();
-        let Some(sup) = config.agents.iter().find(|a| a.id == supervisor) else {
-            return Err(CallControlError::Invalid(format!(
-                "supervisor: {supervisor} is not a configured agent"
-            )));
-        };
-        if sup.role != AgentRole::Supervisor {
-            return Err(CallControlError::Invalid(format!(
-                "supervisor: {supervisor} does not have role = \"supervisor\""
-            )));
-        }
-        if !self.agent_on_call() {
-            return Err(conflict("no agent is talking on this call"));
-        }
-        let existing = self.parties.iter_mut().find(|(_, p)| {
-            !p.withdrawn && matches!(&p.role, PartyRole::Supervisor { id, .. } if id == supervisor)
-        });
-        if let Some((_, p)) = existing {
-            if !p.up {
-                return Err(conflict("the supervisor's phone is still ringing"));
-            }
-            p.role = PartyRole::Supervisor {
-                id: supervisor.to_string(),
-                mode,
-            };
-            let leg = p.media_leg;
-            let role = self.mix_role(mode);
-            let _ = self.media.join(leg, role);
-            self.log(
-                "supervisor_mode",
-                json!({ "supervisor": supervisor, "mode": monitor_str(mode) }),
-            );
-            return Ok(());
-        }
-        let (reply, rx) = oneshot::channel();
-        self.sip(SipCmd::Lookup {
-            user: supervisor.to_string(),
-            reply,
-        });
-        let binding = rx
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
-                CallControlError::Unavailable(format!(
-                    "supervisor {supervisor}'s phone is not registered"
-                ))
-            })?;
-        let leg = self.media.add_leg().await.map_err(|e| {
-            warn!("no media port for a supervisor: {e}");
-            CallControlError::Unavailable("no media port free".into())
-        })?;
-        let local = self.ctx.local_addr(binding.transport);
-        let dest = sipbuild::reach(&binding);
-        let offer = self.offer_sdp(leg.local_port);
-        let invite = sipbuild::agent_invite(
-            &binding.contact.to_string(),
-            supervisor,
-            &self.caller_number,
-            &config.sip.domain,
-            local,
-            binding.transport,
-            &self.line.number,
-            &offer,
-        )
-        .map_err(|e| {
-            let _ = self.media.remove_leg(leg.leg);
-            CallControlError::Unavailable(format!("bad contact for {supervisor}: {e}"))
-        })?;
-        self.sip(SipCmd::Bind {
-            call_id: invite.call_id.clone(),
-            tx: self.tx.clone(),
-        });
-        self.sip(SipCmd::Request {
-            req: invite.req.clone(),
-            dest,
-            transport: binding.transport,
-        });
-        info!(call = self.call_ref, %supervisor, mode = monitor_str(mode), "ringing a supervisor");
-        self.log(
-            "supervisor_rung",
-            json!({ "supervisor": supervisor, "mode": monitor_str(mode) }),
-        );
-        self.parties.insert(
-            invite.call_id,
-            PartyLeg {
-                role: PartyRole::Supervisor {
-                    id: supervisor.to_string(),
-                    mode,
-                },
-                number: supervisor.to_string(),
-                invite: invite.req,
-                dest,
-                transport: binding.transport,
-                media_leg: leg.leg,
-                local_port: leg.local_port,
-                dialog: None,
-                up: false,
-                withdrawn: false,
-                announce: VecDeque::new(),
-                joined: false,
-                handoff: None,
-            },
-        );
-        Ok(())
     }
 
     /// Media events of party legs: end of the SOS announcement, media timeout.
