@@ -1175,6 +1175,17 @@ impl Ticket {
                         "an extension must be asked before the due time {due}"
                     )));
                 }
+                // Work passed down must still come back in time for the parent to reply up.
+                if let Some(p) = a.parent {
+                    if let Some(pdue) = self.clock(ClockKind::Resolve, Some(p)).map(|c| c.due) {
+                        let to = clock.extend(due, Sla::WorkingDays(*days));
+                        if to > pdue {
+                            return Err(invalid(format!(
+                                "the extended due {to} would pass the parent unit's due {pdue}"
+                            )));
+                        }
+                    }
+                }
             }
             RequestKind::CoHandling { unit } => {
                 if !matches!(

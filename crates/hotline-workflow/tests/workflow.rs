@@ -1409,3 +1409,151 @@ fn actions_and_events_serialise_snake_case() {
     let back: Ticket = serde_json::from_str(&serde_json::to_string(&t).expect("ser")).expect("de");
     assert_eq!(back, t);
 }
+
+#[test]
+fn close_and_reopen_from_pending_callback() {
+    let mut t = at(TicketState::PendingCallback);
+    let ev = ok(
+        &mut t,
+        Action::Close {
+            note: "caller unreachable after 3 attempts".into(),
+        },
+        &sup(),
+        h(30),
+    );
+    assert!(changed_to(&ev, TicketState::Closed));
+    assert!(t.clocks.iter().all(|c| c.stopped_at.is_some()));
+
+    let mut t = at(TicketState::PendingCallback);
+    let ev = ok(
+        &mut t,
+        Action::Reopen {
+            reason: "reply was wrong".into(),
+        },
+        &admin(),
+        h(30),
+    );
+    assert!(changed_to(&ev, TicketState::Dispatched));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        Event::ClockStopped {
+            kind: ClockKind::Callback,
+            ..
+        }
+    )));
+    assert_eq!(t.assignments[0].state, AssignmentState::Dispatched);
+    assert_eq!(t.assignments[0].reopen_count, 1);
+}
+
+#[test]
+fn child_extension_cannot_pass_parent_due() {
+    let mut t = at(TicketState::InProgress);
+    ok(
+        &mut t,
+        Action::SubDispatch {
+            parent: 0,
+            unit: STREET,
+            due: None,
+        },
+        &liaison(LEAD),
+        h(3),
+    );
+    ok(
+        &mut t,
+        Action::Sign { assignment: 2 },
+        &liaison(STREET),
+        h(4),
+    );
+    let ask = |days| Action::Request {
+        assignment: 2,
+        kind: RequestKind::Extension { days },
+        reason: "rain".into(),
+    };
+    let e = err(&mut t, ask(1), &liaison(STREET), h(5));
+    assert!(
+        matches!(e, WorkflowError::Invalid(ref r) if r.contains("parent")),
+        "{e}"
+    );
+    // With the parent extended first, the child fits; the parent unit decides, not the centre.
+    ok(
+        &mut t,
+        request(RequestKind::Extension { days: 3 }),
+        &liaison(LEAD),
+        h(5),
+    );
+    ok(&mut t, decide(0, true), &agent(), h(5));
+    ok(&mut t, ask(2), &liaison(STREET), h(6));
+    let d = Action::Decide {
+        assignment: 2,
+        request: 0,
+        approve: true,
+        note: "ok".into(),
+    };
+    assert!(matches!(
+        err(&mut t, d.clone(), &agent(), h(6)),
+        WorkflowError::Forbidden(_)
+    ));
+    let ev = ok(&mut t, d, &liaison(LEAD), h(6));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        Event::DueMoved {
+            assignment: Some(2),
+            ..
+        }
+    )));
+}
+
+#[test]
+fn co_unit_works_alongside_the_lead() {
+    let mut t = at(TicketState::Dispatched);
+    // The co-unit signs before the lead: the ticket waits for the lead.
+    let ev = ok(&mut t, Action::Sign { assignment: 1 }, &liaison(CO), h(1));
+    assert!(!ev.iter().any(|e| matches!(e, Event::StateChanged { .. })));
+    ok(
+        &mut t,
+        Action::Reply {
+            assignment: 1,
+            reply: reply(),
+        },
+        &liaison(CO),
+        h(2),
+    );
+    assert_eq!(t.state, TicketState::Dispatched);
+    ok(
+        &mut t,
+        Action::Review {
+            assignment: 1,
+            approve: true,
+            note: String::new(),
+        },
+        &agent(),
+        h(3),
+    );
+    assert_eq!(t.assignments[1].state, AssignmentState::Done);
+    // A co-unit's return leaves the lead in charge.
+    let mut t = at(TicketState::InProgress);
+    ok(
+        &mut t,
+        Action::Request {
+            assignment: 1,
+            kind: RequestKind::Return,
+            reason: "not ours".into(),
+        },
+        &liaison(CO),
+        h(1),
+    );
+    ok(
+        &mut t,
+        Action::Decide {
+            assignment: 1,
+            request: 0,
+            approve: true,
+            note: "ok".into(),
+        },
+        &agent(),
+        h(2),
+    );
+    assert_eq!(t.state, TicketState::InProgress);
+    assert_eq!(t.assignments[1].state, AssignmentState::Returned);
+    assert_eq!(t.assignments[0].state, AssignmentState::Signed);
+}
