@@ -25,6 +25,16 @@
 //! unsatisfied one caused by the unit reopens (重办) it to the same lead unit with a fresh deadline, and the second
 //! such failure raises an automatic 督办.
 //!
+//! `apply` takes the actor by reference and the calendar as a `&dyn Clock` argument rather than owning one:
+//! the ticket stays plain serialisable data (a snapshot is just `serde_json`), and the caller decides which
+//! calendar (the real hotline-calendar, or a test one) stands behind it. [`Clock::extend`] moves an existing due
+//! time (extensions, 通报 at due + X) because "end of day + N working days" is the calendar's business.
+//!
+//! Not modelled here (kept in hotline-tickets or left for later): caller, content, category, area; the dispatch
+//! catalogue; partner scorecards; the urgent on-site clock; waiting for co-units before the lead's reply is
+//! approved (today the centre may approve the lead while co-units still work; their clocks stop when the ticket
+//! is final).
+//!
 //! Errors map to HTTP: [`WorkflowError::Conflict`] 409, [`WorkflowError::Forbidden`] 403,
 //! [`WorkflowError::NotFound`] 404, [`WorkflowError::Invalid`] 422.
 
