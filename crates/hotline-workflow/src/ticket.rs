@@ -1,0 +1,1425 @@
+//! The ticket state machine: [`Ticket::apply`] for actions, [`Ticket::poll_timeout`] / [`Ticket::handle_timeout`]
+//! for the automatic warnings and supervision.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::*;
+use crate::sla::{Clock, Sla, SlaPolicy};
+use crate::WorkflowError;
+
+/// Where an assignment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentState {
+    /// 待签收
+    Dispatched,
+    /// 办理中 (signed)
+    Signed,
+    /// 已反馈: waiting for the reviewer (parent unit or centre).
+    Replied,
+    /// Reply accepted.
+    Done,
+    /// 退单 approved: the unit is off the ticket.
+    Returned,
+}
+
+impl AssignmentState {
+    fn is_open(self) -> bool {
+        matches!(
+            self,
+            AssignmentState::Dispatched | AssignmentState::Signed | AssignmentState::Replied
+        )
+    }
+}
+
+/// A request a unit raises on its assignment; the reviewer (parent unit, or the centre at the top) decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// 退单
+    Return,
+    /// 延期 by this many working days.
+    Extension { days: u32 },
+    /// 协办: bring in another unit.
+    CoHandling { unit: UnitId },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct Request {
+    pub id: u32,
+    pub kind: RequestKind,
+    pub reason: String,
+    pub opened_at: DateTime<Utc>,
+    pub status: RequestStatus,
+    pub decision_note: Option<String>,
+}
+
+/// One unit's share of a ticket. `parent` is set for sub-dispatch (下派); `level` is 1 at the top.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct Assignment {
+    pub id: AssignmentId,
+    pub unit: UnitId,
+    pub parent: Option<AssignmentId>,
+    pub level: u8,
+    pub role: UnitRole,
+    pub state: AssignmentState,
+    pub dispatched_at: DateTime<Utc>,
+    pub reply: Option<Reply>,
+    pub requests: Vec<Request>,
+    pub extensions_granted: u32,
+    pub reopen_count: u32,
+}
+
+/// What a clock measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    /// 派单
+    Dispatch,
+    /// 签收
+    Sign,
+    /// 首次联系
+    FirstContact,
+    /// 办结
+    Resolve,
+    /// 回访
+    Callback,
+}
+
+impl ClockKind {
+    /// Only the unit's own obligations escalate to 催办/督办/通报; the centre's clocks only warn.
+    fn escalates(self) -> bool {
+        matches!(self, ClockKind::Sign | ClockKind::Resolve)
+    }
+}
+
+/// A running or stopped deadline. Deadlines are never edited in place: a move is a [`Event::DueMoved`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct SlaClock {
+    pub id: u32,
+    pub kind: ClockKind,
+    pub assignment: Option<AssignmentId>,
+    pub start: DateTime<Utc>,
+    pub due: DateTime<Utc>,
+    /// Due + X, for 通报; computed by the calendar, so stored.
+    pub notice_at: Option<DateTime<Utc>>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// How many stages of the escalation ladder have fired.
+    pub fired: usize,
+}
+
+/// One rung of the escalation ladder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// 预警 at a share of the clock.
+    Warning {
+        percent: u8,
+    },
+    Supervision {
+        level: SupervisionLevel,
+    },
+}
+
+/// Everything a person can do to a ticket. The API's `{"action": …}` body deserialises into it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Action {
+    /// 受理: draft → accepted.
+    Accept,
+    /// 直接办结: answered at intake (e.g. from the knowledge base).
+    CloseAtIntake { answer: String },
+    /// Send to dispatch; the SLA policy is copied onto the ticket here.
+    QueueForDispatch { policy: SlaPolicy },
+    /// 派单 to a lead unit and co-units.
+    Dispatch { lead: UnitId, co: Vec<UnitId> },
+    /// 转警.
+    HandOff { to: EmergencyService, note: String },
+    /// 不予受理.
+    Reject { reason: String },
+    /// 签收.
+    Sign { assignment: AssignmentId },
+    /// 下派 to a lower unit; `due` defaults to (and may not exceed) the parent's resolve due.
+    SubDispatch {
+        parent: AssignmentId,
+        unit: UnitId,
+        due: Option<DateTime<Utc>>,
+    },
+    /// First contact with the caller, before the reply.
+    RecordContact {
+        assignment: AssignmentId,
+        at: DateTime<Utc>,
+        method: ContactMethod,
+    },
+    /// 反馈.
+    Reply {
+        assignment: AssignmentId,
+        reply: Reply,
+    },
+    /// 审核 a reply: by the parent unit for a sub-dispatched assignment, by the centre at the top.
+    Review {
+        assignment: AssignmentId,
+        approve: bool,
+        note: String,
+    },
+    /// 退单 / 延期 / 协办 request.
+    Request {
+        assignment: AssignmentId,
+        kind: RequestKind,
+        reason: String,
+    },
+    /// Decide a pending request.
+    Decide {
+        assignment: AssignmentId,
+        request: u32,
+        approve: bool,
+        note: String,
+    },
+    /// 回访.
+    Callback { attempt: CallbackAttempt },
+    /// Close without a satisfied callback (e.g. the caller never answered).
+    Close { note: String },
+    /// 重办 by a supervisor: back to the lead unit with a new deadline.
+    Reopen { reason: String },
+    /// Manual 催办/督办/通报.
+    Supervise {
+        assignment: Option<AssignmentId>,
+        level: SupervisionLevel,
+        reason: String,
+    },
+    /// 并单: this ticket is a duplicate of `master`.
+    MergeInto { master: String },
+    /// The master side of a merge: record the duplicate.
+    AbsorbDuplicate { duplicate: String },
+    /// 归档.
+    Archive,
+}
+
+impl Action {
+    /// The action's name as the API spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::CloseAtIntake { .. } => "close_at_intake",
+            Action::QueueForDispatch { .. } => "queue_for_dispatch",
+            Action::Dispatch { .. } => "dispatch",
+            Action::HandOff { .. } => "hand_off",
+            Action::Reject { .. } => "reject",
+            Action::Sign { .. } => "sign",
+            Action::SubDispatch { .. } => "sub_dispatch",
+            Action::RecordContact { .. } => "record_contact",
+            Action::Reply { .. } => "reply",
+            Action::Review { .. } => "review",
+            Action::Request { .. } => "request",
+            Action::Decide { .. } => "decide",
+            Action::Callback { .. } => "callback",
+            Action::Close { .. } => "close",
+            Action::Reopen { .. } => "reopen",
+            Action::Supervise { .. } => "supervise",
+            Action::MergeInto { .. } => "merge_into",
+            Action::AbsorbDuplicate { .. } => "absorb_duplicate",
+            Action::Archive => "archive",
+        }
+    }
+}
+
+/// Every change, for the audit log: the caller stores each with who and when, in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
+pub enum Event {
+    StateChanged {
+        from: TicketState,
+        to: TicketState,
+    },
+    PolicyCopied {
+        policy: SlaPolicy,
+    },
+    ClosedAtIntake {
+        answer: String,
+    },
+    HandedOff {
+        to: EmergencyService,
+        note: String,
+    },
+    Rejected {
+        reason: String,
+    },
+    AssignmentCreated {
+        assignment: AssignmentId,
+        unit: UnitId,
+        parent: Option<AssignmentId>,
+        level: u8,
+        role: UnitRole,
+    },
+    AssignmentChanged {
+        assignment: AssignmentId,
+        from: AssignmentState,
+        to: AssignmentState,
+    },
+    ClockStarted {
+        clock: u32,
+        kind: ClockKind,
+        assignment: Option<AssignmentId>,
+        start: DateTime<Utc>,
+        due: DateTime<Utc>,
+    },
+    ClockStopped {
+        clock: u32,
+        kind: ClockKind,
+        assignment: Option<AssignmentId>,
+        at: DateTime<Utc>,
+        overdue: bool,
+    },
+    DueMoved {
+        clock: u32,
+        assignment: Option<AssignmentId>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
+    ContactRecorded {
+        assignment: AssignmentId,
+        at: DateTime<Utc>,
+        method: ContactMethod,
+    },
+    ReplySubmitted {
+        assignment: AssignmentId,
+        reply: Reply,
+    },
+    ReplyReviewed {
+        assignment: AssignmentId,
+        approved: bool,
+        note: String,
+    },
+    RequestOpened {
+        assignment: AssignmentId,
+        request: u32,
+        kind: RequestKind,
+        reason: String,
+    },
+    RequestDecided {
+        assignment: AssignmentId,
+        request: u32,
+        kind: RequestKind,
+        approved: bool,
+        note: String,
+    },
+    CallbackRecorded {
+        attempt: CallbackAttempt,
+    },
+    Reopened {
+        assignment: AssignmentId,
+        count: u32,
+        reason: String,
+    },
+    Warning {
+        clock: u32,
+        kind: ClockKind,
+        assignment: Option<AssignmentId>,
+        percent: u8,
+    },
+    SupervisionRaised {
+        supervision: Supervision,
+    },
+    Closed {
+        note: String,
+    },
+    MergedInto {
+        master: String,
+    },
+    DuplicateAbsorbed {
+        duplicate: String,
+    },
+}
+
+/// A ticket's workflow state. Intake details (caller, content, area) live in hotline-tickets; this holds only
+/// what decides which action is legal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct Ticket {
+    pub number: String,
+    pub channel: Channel,
+    pub ticket_type: TicketType,
+    pub urgency: Urgency,
+    pub state: TicketState,
+    pub created_at: DateTime<Utc>,
+    /// Copied when the ticket enters dispatch.
+    pub policy: Option<SlaPolicy>,
+    pub assignments: Vec<Assignment>,
+    pub clocks: Vec<SlaClock>,
+    pub callbacks: Vec<CallbackAttempt>,
+    pub supervisions: Vec<Supervision>,
+    /// Callbacks that found the caller unsatisfied for a reason the unit caused.
+    pub failed_callbacks: u32,
+    pub merged_into: Option<String>,
+    pub duplicates: Vec<String>,
+    pub handed_off_to: Option<EmergencyService>,
+}
+
+fn conflict(msg: impl Into<String>) -> WorkflowError {
+    WorkflowError::Conflict(msg.into())
+}
+
+fn forbidden(msg: impl Into<String>) -> WorkflowError {
+    WorkflowError::Forbidden(msg.into())
+}
+
+fn invalid(msg: impl Into<String>) -> WorkflowError {
+    WorkflowError::Invalid(msg.into())
+}
+
+fn is_centre(actor: &Actor) -> bool {
+    matches!(actor.role, Role::Admin | Role::Agent | Role::Supervisor)
+}
+
+fn require_centre(actor: &Actor, what: &str) -> Result<(), WorkflowError> {
+    if is_centre(actor) {
+        Ok(())
+    } else {
+        Err(forbidden(format!("only centre staff may {what}")))
+    }
+}
+
+fn require_supervisor(actor: &Actor, what: &str) -> Result<(), WorkflowError> {
+    if matches!(actor.role, Role::Admin | Role::Supervisor) {
+        Ok(())
+    } else {
+        Err(forbidden(format!("only a supervisor or admin may {what}")))
+    }
+}
+
+/// A liaison acts only for its own unit; an admin may act for any unit (e.g. entering a paper reply).
+fn require_unit(actor: &Actor, unit: UnitId, what: &str) -> Result<(), WorkflowError> {
+    match actor.role {
+        Role::Admin => Ok(()),
+        Role::UnitLiaison { unit: u } if u == unit => Ok(()),
+        Role::UnitLiaison { unit: u } => Err(forbidden(format!(
+            "liaison of unit {u} may not {what} for unit {unit}"
+        ))),
+        _ => Err(forbidden(format!("only unit {unit}'s liaison may {what}"))),
+    }
+}
+
+/// While units work: a co-unit may sign, reply and ask even before the lead signs or after it replied.
+const WORKING: &[TicketState] = &[
+    TicketState::Dispatched,
+    TicketState::InProgress,
+    TicketState::Replied,
+];
+
+/// The deepest sub-dispatch: centre → district/department (1) → street (2) → community (3).
+pub const MAX_LEVEL: u8 = 3;
+
+impl Ticket {
+    pub fn new(
+        number: impl Into<String>,
+        channel: Channel,
+        ticket_type: TicketType,
+        urgency: Urgency,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Ticket {
+            number: number.into(),
+            channel,
+            ticket_type,
+            urgency,
+            state: TicketState::Draft,
+            created_at: now,
+            policy: None,
+            assignments: Vec::new(),
+            clocks: Vec::new(),
+            callbacks: Vec::new(),
+            supervisions: Vec::new(),
+            failed_callbacks: 0,
+            merged_into: None,
+            duplicates: Vec::new(),
+            handed_off_to: None,
+        }
+    }
+
+    pub fn assignment(&self, id: AssignmentId) -> Option<&Assignment> {
+        self.assignments.get(id as usize)
+    }
+
+    /// The top-level lead assignment that is still on the ticket (not returned).
+    pub fn lead(&self) -> Option<&Assignment> {
+        self.assignments.iter().find(|a| {
+            a.parent.is_none() && a.role == UnitRole::Lead && a.state != AssignmentState::Returned
+        })
+    }
+
+    /// The running clock of a kind for an assignment (or the ticket).
+    pub fn clock(&self, kind: ClockKind, assignment: Option<AssignmentId>) -> Option<&SlaClock> {
+        self.clocks
+            .iter()
+            .rev()
+            .find(|c| c.kind == kind && c.assignment == assignment && c.stopped_at.is_none())
+    }
+
+    /// Apply one action. On error nothing has changed.
+    pub fn apply(
+        &mut self,
+        action: Action,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        clock: &dyn Clock,
+    ) -> Result<Vec<Event>, WorkflowError> {
+        // Work on a copy so that a failure half-way leaves the ticket untouched.
+        let mut next = self.clone();
+        let mut ev = Vec::new();
+        next.apply_inner(action, actor, now, clock, &mut ev)?;
+        // A finished ticket owes nothing more: whatever still runs (a co-unit's, an unmet first contact) stops.
+        if next.state.is_final() {
+            next.stop_clocks(|_| true, now, &mut ev);
+        }
+        *self = next;
+        Ok(ev)
+    }
+
+    fn expect_state(&self, action: &str, allowed: &[TicketState]) -> Result<(), WorkflowError> {
+        if allowed.contains(&self.state) {
+            Ok(())
+        } else {
+            let names: Vec<String> = allowed.iter().map(|s| format!("{s:?}")).collect();
+            Err(conflict(format!(
+                "cannot {action} a ticket in state {:?}; allowed in {}",
+                self.state,
+                names.join(", ")
+            )))
+        }
+    }
+
+    fn set_state(&mut self, to: TicketState, ev: &mut Vec<Event>) {
+        if self.state != to {
+            ev.push(Event::StateChanged {
+                from: self.state,
+                to,
+            });
+            self.state = to;
+        }
+    }
+
+    fn policy(&self) -> Result<&SlaPolicy, WorkflowError> {
+        self.policy.as_ref().ok_or_else(|| {
+            conflict("the ticket has no SLA policy yet (it has not entered dispatch)")
+        })
+    }
+
+    fn get(&self, id: AssignmentId) -> Result<&Assignment, WorkflowError> {
+        self.assignments
+            .get(id as usize)
+            .ok_or_else(|| WorkflowError::NotFound(format!("no assignment {id} on this ticket")))
+    }
+
+    fn set_assignment(&mut self, id: AssignmentId, to: AssignmentState, ev: &mut Vec<Event>) {
+        if let Some(a) = self.assignments.get_mut(id as usize) {
+            if a.state != to {
+                ev.push(Event::AssignmentChanged {
+                    assignment: id,
+                    from: a.state,
+                    to,
+                });
+                a.state = to;
+            }
+        }
+    }
+
+    fn start_clock(
+        &mut self,
+        kind: ClockKind,
+        assignment: Option<AssignmentId>,
+        start: DateTime<Utc>,
+        due: DateTime<Utc>,
+        clock: &dyn Clock,
+        ev: &mut Vec<Event>,
+    ) {
+        let notice_at = self.notice_at(kind, due, clock);
+        let id = self.clocks.len() as u32;
+        self.clocks.push(SlaClock {
+            id,
+            kind,
+            assignment,
+            start,
+            due,
+            notice_at,
+            stopped_at: None,
+            fired: 0,
+        });
+        ev.push(Event::ClockStarted {
+            clock: id,
+            kind,
+            assignment,
+            start,
+            due,
+        });
+    }
+
+    fn notice_at(
+        &self,
+        kind: ClockKind,
+        due: DateTime<Utc>,
+        clock: &dyn Clock,
+    ) -> Option<DateTime<Utc>> {
+        if !kind.escalates() {
+            return None;
+        }
+        let after = self.policy.as_ref()?.escalation.notice_after?;
+        Some(clock.extend(due, after))
+    }
+
+    fn stop_clocks(
+        &mut self,
+        pred: impl Fn(&SlaClock) -> bool,
+        now: DateTime<Utc>,
+        ev: &mut Vec<Event>,
+    ) {
+        for c in self.clocks.iter_mut() {
+            if c.stopped_at.is_none() && pred(c) {
+                c.stopped_at = Some(now);
+                ev.push(Event::ClockStopped {
+                    clock: c.id,
+                    kind: c.kind,
+                    assignment: c.assignment,
+                    at: now,
+                    overdue: now > c.due,
+                });
+            }
+        }
+    }
+
+    fn stop_clock(
+        &mut self,
+        kind: ClockKind,
+        assignment: Option<AssignmentId>,
+        now: DateTime<Utc>,
+        ev: &mut Vec<Event>,
+    ) {
+        self.stop_clocks(|c| c.kind == kind && c.assignment == assignment, now, ev);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new_assignment(
+        &mut self,
+        unit: UnitId,
+        parent: Option<AssignmentId>,
+        role: UnitRole,
+        now: DateTime<Utc>,
+        resolve_due: DateTime<Utc>,
+        clock: &dyn Clock,
+        ev: &mut Vec<Event>,
+    ) -> Result<AssignmentId, WorkflowError> {
+        let policy = self.policy()?.clone();
+        let level = match parent {
+            Some(p) => self.get(p)?.level + 1,
+            None => 1,
+        };
+        let id = self.assignments.len() as AssignmentId;
+        self.assignments.push(Assignment {
+            id,
+            unit,
+            parent,
+            level,
+            role,
+            state: AssignmentState::Dispatched,
+            dispatched_at: now,
+            reply: None,
+            requests: Vec::new(),
+            extensions_granted: 0,
+            reopen_count: 0,
+        });
+        ev.push(Event::AssignmentCreated {
+            assignment: id,
+            unit,
+            parent,
+            level,
+            role,
+        });
+        self.start_clock(
+            ClockKind::Sign,
+            Some(id),
+            now,
+            clock.due(now, policy.sign),
+            clock,
+            ev,
+        );
+        // The caller is contacted by the top-level units; the lower levels answer to their parent.
+        if parent.is_none() {
+            self.start_clock(
+                ClockKind::FirstContact,
+                Some(id),
+                now,
+                clock.due(now, policy.first_contact),
+                clock,
+                ev,
+            );
+        }
+        self.start_clock(ClockKind::Resolve, Some(id), now, resolve_due, clock, ev);
+        Ok(id)
+    }
+
+    fn supervise(
+        &mut self,
+        assignment: Option<AssignmentId>,
+        level: SupervisionLevel,
+        automatic: bool,
+        reason: String,
+        now: DateTime<Utc>,
+        ev: &mut Vec<Event>,
+    ) {
+        let s = Supervision {
+            assignment,
+            level,
+            automatic,
+            reason,
+            at: now,
+        };
+        self.supervisions.push(s.clone());
+        ev.push(Event::SupervisionRaised { supervision: s });
+    }
+
+    fn apply_inner(
+        &mut self,
+        action: Action,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        clock: &dyn Clock,
+        ev: &mut Vec<Event>,
+    ) -> Result<(), WorkflowError> {
+        use TicketState as S;
+        let name = action.name();
+        match action {
+            Action::Accept => {
+                require_centre(actor, "accept a ticket")?;
+                self.expect_state(name, &[S::Draft])?;
+                self.set_state(S::Accepted, ev);
+            }
+            Action::CloseAtIntake { answer } => {
+                require_centre(actor, "close a ticket at intake")?;
+                self.expect_state(name, &[S::Accepted])?;
+                if answer.trim().is_empty() {
+                    return Err(invalid("closing at intake needs the answer given"));
+                }
+                ev.push(Event::ClosedAtIntake { answer });
+                self.set_state(S::Closed, ev);
+            }
+            Action::QueueForDispatch { policy } => {
+                require_centre(actor, "queue a ticket for dispatch")?;
+                self.expect_state(name, &[S::Accepted])?;
+                let due = clock.due(now, policy.dispatch(self.urgency));
+                ev.push(Event::PolicyCopied {
+                    policy: policy.clone(),
+                });
+                self.policy = Some(policy);
+                self.set_state(S::PendingDispatch, ev);
+                self.start_clock(ClockKind::Dispatch, None, now, due, clock, ev);
+            }
+            Action::Dispatch { lead, co } => {
+                require_centre(actor, "dispatch")?;
+                self.expect_state(name, &[S::PendingDispatch])?;
+                if co.contains(&lead) {
+                    return Err(invalid(format!(
+                        "unit {lead} cannot be both lead and co-unit"
+                    )));
+                }
+                let mut seen = co.clone();
+                seen.sort_unstable();
+                seen.dedup();
+                if seen.len() != co.len() {
+                    return Err(invalid("a co-unit is listed twice"));
+                }
+                let resolve = self.policy()?.resolve.get(self.ticket_type);
+                let due = clock.due(now, resolve);
+                self.stop_clock(ClockKind::Dispatch, None, now, ev);
+                self.new_assignment(lead, None, UnitRole::Lead, now, due, clock, ev)?;
+                for u in co {
+                    self.new_assignment(u, None, UnitRole::Co, now, due, clock, ev)?;
+                }
+                self.set_state(S::Dispatched, ev);
+            }
+            Action::HandOff { to, note } => {
+                require_centre(actor, "hand a ticket off")?;
+                self.expect_state(name, &[S::Draft, S::Accepted, S::PendingDispatch])?;
+                self.stop_clocks(|_| true, now, ev);
+                self.handed_off_to = Some(to);
+                ev.push(Event::HandedOff { to, note });
+                self.set_state(S::HandedOff, ev);
+            }
+            Action::Reject { reason } => {
+                require_centre(actor, "reject a ticket")?;
+                self.expect_state(name, &[S::Draft, S::Accepted, S::PendingDispatch])?;
+                if reason.trim().is_empty() {
+                    return Err(invalid("a rejection needs a reason"));
+                }
+                self.stop_clocks(|_| true, now, ev);
+                ev.push(Event::Rejected { reason });
+                self.set_state(S::Rejected, ev);
+            }
+            Action::Sign { assignment } => {
+                self.expect_state(name, WORKING)?;
+                let a = self.get(assignment)?.clone();
+                require_unit(actor, a.unit, "sign")?;
+                if a.state != AssignmentState::Dispatched {
+                    return Err(conflict(format!(
+                        "assignment {assignment} is {:?}, only a dispatched assignment can be signed",
+                        a.state
+                    )));
+                }
+                self.set_assignment(assignment, AssignmentState::Signed, ev);
+                self.stop_clock(ClockKind::Sign, Some(assignment), now, ev);
+                if self.lead().map(|l| l.id) == Some(assignment) {
+                    self.set_state(S::InProgress, ev);
+                }
+            }
+            Action::SubDispatch { parent, unit, due } => {
+                self.expect_state(name, WORKING)?;
+                let p = self.get(parent)?.clone();
+                require_unit(actor, p.unit, "sub-dispatch")?;
+                if p.state != AssignmentState::Signed {
+                    return Err(conflict(format!(
+                        "assignment {parent} is {:?}; sign it before passing work down",
+                        p.state
+                    )));
+                }
+                if p.level >= MAX_LEVEL {
+                    return Err(conflict(format!(
+                        "assignment {parent} is at level {}, the lowest of the {MAX_LEVEL}-level network",
+                        p.level
+                    )));
+                }
+                if unit == p.unit {
+                    return Err(invalid("a unit cannot sub-dispatch to itself"));
+                }
+                let parent_due = self
+                    .clock(ClockKind::Resolve, Some(parent))
+                    .map(|c| c.due)
+                    .ok_or_else(|| {
+                        conflict(format!("assignment {parent} has no running resolve clock"))
+                    })?;
+                let due = due.unwrap_or(parent_due);
+                // The child must finish in time for the parent to review and reply up.
+                if due > parent_due {
+                    return Err(invalid(format!(
+                        "the child's due {due} is later than the parent's {parent_due}"
+                    )));
+                }
+                if due <= now {
+                    return Err(invalid("the child's due time is already past"));
+                }
+                self.new_assignment(unit, Some(parent), UnitRole::Lead, now, due, clock, ev)?;
+            }
+            Action::RecordContact {
+                assignment,
+                at,
+                method,
+            } => {
+                self.expect_state(name, WORKING)?;
+                let a = self.get(assignment)?.clone();
+                require_unit(actor, a.unit, "record contact")?;
+                if at > now {
+                    return Err(invalid("the contact time is in the future"));
+                }
+                self.stop_clock(ClockKind::FirstContact, Some(assignment), at, ev);
+                ev.push(Event::ContactRecorded {
+                    assignment,
+                    at,
+                    method,
+                });
+            }
+            Action::Reply { assignment, reply } => {
+                self.expect_state(name, WORKING)?;
+                let a = self.get(assignment)?.clone();
+                require_unit(actor, a.unit, "reply")?;
+                if a.state != AssignmentState::Signed {
+                    return Err(conflict(format!(
+                        "assignment {assignment} is {:?}; only a signed assignment can reply",
+                        a.state
+                    )));
+                }
+                if let Some(c) = self
+                    .assignments
+                    .iter()
+                    .find(|c| c.parent == Some(assignment) && c.state.is_open())
+                {
+                    return Err(conflict(format!(
+                        "sub-dispatched assignment {} (unit {}) is still {:?}; review it first",
+                        c.id, c.unit, c.state
+                    )));
+                }
+                if reply.public_text.trim().is_empty() {
+                    return Err(invalid("a reply needs public text"));
+                }
+                if let Some(at) = reply.contacted_at {
+                    if at > now {
+                        return Err(invalid("the contact time is in the future"));
+                    }
+                    self.stop_clock(ClockKind::FirstContact, Some(assignment), at, ev);
+                }
+                self.stop_clock(ClockKind::Resolve, Some(assignment), now, ev);
+                if let Some(x) = self.assignments.get_mut(assignment as usize) {
+                    x.reply = Some(reply.clone());
+                }
+                ev.push(Event::ReplySubmitted { assignment, reply });
+                self.set_assignment(assignment, AssignmentState::Replied, ev);
+                if self.lead().map(|l| l.id) == Some(assignment) {
+                    self.set_state(S::Replied, ev);
+                }
+            }
+            Action::Review {
+                assignment,
+                approve,
+                note,
+            } => {
+                self.expect_state(name, WORKING)?;
+                let a = self.get(assignment)?.clone();
+                match a.parent {
+                    Some(p) => require_unit(actor, self.get(p)?.unit, "review this reply")?,
+                    None => require_centre(actor, "review a top-level reply")?,
+                }
+                if a.state != AssignmentState::Replied {
+                    return Err(conflict(format!(
+                        "assignment {assignment} is {:?}; there is no reply to review",
+                        a.state
+                    )));
+                }
+                if !approve && note.trim().is_empty() {
+                    return Err(invalid("sending a reply back needs a reason"));
+                }
+                ev.push(Event::ReplyReviewed {
+                    assignment,
+                    approved: approve,
+                    note,
+                });
+                let is_lead = self.lead().map(|l| l.id) == Some(assignment);
+                if approve {
+                    self.set_assignment(assignment, AssignmentState::Done, ev);
+                    if is_lead {
+                        let due = clock.due(now, self.policy()?.callback);
+                        self.set_state(S::PendingCallback, ev);
+                        self.start_clock(ClockKind::Callback, None, now, due, clock, ev);
+                    }
+                } else {
+                    self.set_assignment(assignment, AssignmentState::Signed, ev);
+                    // The original deadline still holds: a send-back is not an extension.
+                    let old = self
+                        .clocks
+                        .iter()
+                        .rev()
+                        .find(|c| c.kind == ClockKind::Resolve && c.assignment == Some(assignment))
+                        .map(|c| c.due);
+                    if let Some(due) = old {
+                        self.start_clock(ClockKind::Resolve, Some(assignment), now, due, clock, ev);
+                    }
+                    if is_lead {
+                        self.set_state(S::InProgress, ev);
+                    }
+                }
+            }
+            Action::Request {
+                assignment,
+                kind,
+                reason,
+            } => self.request(assignment, kind, reason, actor, now, clock, ev)?,
+            Action::Decide {
+                assignment,
+                request,
+                approve,
+                note,
+            } => self.decide(assignment, request, approve, note, actor, now, clock, ev)?,
+            Action::Callback { attempt } => {
+                require_centre(actor, "record a callback")?;
+                self.expect_state(name, &[S::PendingCallback])?;
+                if attempt.reached && attempt.grade.is_none() {
+                    return Err(invalid("a callback that reached the caller needs a grade"));
+                }
+                self.callbacks.push(attempt.clone());
+                ev.push(Event::CallbackRecorded {
+                    attempt: attempt.clone(),
+                });
+                if let Some(g) = attempt.grade.as_ref().filter(|_| attempt.reached) {
+                    if g.satisfied || !attempt.unit_caused {
+                        self.stop_clock(ClockKind::Callback, None, now, ev);
+                        ev.push(Event::Closed {
+                            note: format!("callback graded {}", g.label),
+                        });
+                        self.set_state(S::Closed, ev);
+                    } else {
+                        self.failed_callbacks += 1;
+                        let reason = format!("callback unsatisfied: {}", attempt.comment);
+                        self.reopen(reason, now, clock, ev)?;
+                        // The unit failed the caller twice: the centre steps in.
+                        if self.failed_callbacks >= 2 {
+                            let lead = self.lead().map(|l| l.id);
+                            self.supervise(
+                                lead,
+                                SupervisionLevel::Supervise,
+                                true,
+                                format!("{} unsatisfied callbacks", self.failed_callbacks),
+                                now,
+                                ev,
+                            );
+                        }
+                    }
+                }
+            }
+            Action::Close { note } => {
+                require_supervisor(actor, "close a ticket without a satisfied callback")?;
+                self.expect_state(name, &[S::PendingCallback])?;
+                self.stop_clock(ClockKind::Callback, None, now, ev);
+                ev.push(Event::Closed { note });
+                self.set_state(S::Closed, ev);
+            }
+            Action::Reopen { reason } => {
+                require_supervisor(actor, "reopen a ticket")?;
+                self.expect_state(name, &[S::PendingCallback, S::Closed])?;
+                if reason.trim().is_empty() {
+                    return Err(invalid("a reopen needs a reason"));
+                }
+                self.reopen(reason, now, clock, ev)?;
+            }
+            Action::Supervise {
+                assignment,
+                level,
+                reason,
+            } => {
+                // Agents urge; supervise and notice carry weight, so they are a supervisor's.
+                if level == SupervisionLevel::Urge {
+                    require_centre(actor, "urge")?;
+                } else {
+                    require_supervisor(actor, "supervise or issue a notice")?;
+                }
+                self.expect_state(
+                    name,
+                    &[S::PendingDispatch, S::Dispatched, S::InProgress, S::Replied],
+                )?;
+                if let Some(id) = assignment {
+                    let a = self.get(id)?;
+                    if !a.state.is_open() {
+                        return Err(conflict(format!(
+                            "assignment {id} is {:?}; only open work can be supervised",
+                            a.state
+                        )));
+                    }
+                }
+                if reason.trim().is_empty() {
+                    return Err(invalid("supervision needs a reason"));
+                }
+                self.supervise(assignment, level, false, reason, now, ev);
+            }
+            Action::MergeInto { master } => {
+                require_centre(actor, "merge tickets")?;
+                self.expect_state(name, &[S::Draft, S::Accepted, S::PendingDispatch])?;
+                if master == self.number {
+                    return Err(invalid("a ticket cannot be merged into itself"));
+                }
+                self.stop_clocks(|_| true, now, ev);
+                self.merged_into = Some(master.clone());
+                ev.push(Event::MergedInto { master });
+                self.set_state(S::Merged, ev);
+            }
+            Action::AbsorbDuplicate { duplicate } => {
+                require_centre(actor, "merge tickets")?;
+                if matches!(
+                    self.state,
+                    S::Merged | S::Archived | S::Rejected | S::HandedOff
+                ) {
+                    return Err(conflict(format!(
+                        "a ticket in state {:?} cannot be a merge master",
+                        self.state
+                    )));
+                }
+                if duplicate == self.number || self.duplicates.contains(&duplicate) {
+                    return Err(invalid(format!(
+                        "{duplicate} is already part of this ticket"
+                    )));
+                }
+                self.duplicates.push(duplicate.clone());
+                ev.push(Event::DuplicateAbsorbed { duplicate });
+            }
+            Action::Archive => {
+                require_supervisor(actor, "archive")?;
+                self.expect_state(name, &[S::Closed, S::Merged, S::HandedOff, S::Rejected])?;
+                self.set_state(S::Archived, ev);
+            }
+        }
+        Ok(())
+    }
+
+    /// 重办: the lead unit gets the ticket back with a fresh resolve deadline and must sign again.
+    fn reopen(
+        &mut self,
+        reason: String,
+        now: DateTime<Utc>,
+        clock: &dyn Clock,
+        ev: &mut Vec<Event>,
+    ) -> Result<(), WorkflowError> {
+        let lead = self
+            .lead()
+            .map(|l| l.id)
+            .ok_or_else(|| conflict("the ticket has no lead unit to reopen to"))?;
+        let policy = self.policy()?.clone();
+        self.stop_clock(ClockKind::Callback, None, now, ev);
+        let count = {
+            let a = &mut self.assignments[lead as usize];
+            a.reopen_count += 1;
+            a.reply = None;
+            a.dispatched_at = now;
+            a.reopen_count
+        };
+        ev.push(Event::Reopened {
+            assignment: lead,
+            count,
+            reason,
+        });
+        self.set_assignment(lead, AssignmentState::Dispatched, ev);
+        self.start_clock(
+            ClockKind::Sign,
+            Some(lead),
+            now,
+            clock.due(now, policy.sign),
+            clock,
+            ev,
+        );
+        let due = clock.due(now, policy.resolve.get(self.ticket_type));
+        self.start_clock(ClockKind::Resolve, Some(lead), now, due, clock, ev);
+        self.set_state(TicketState::Dispatched, ev);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn request(
+        &mut self,
+        assignment: AssignmentId,
+        kind: RequestKind,
+        reason: String,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        clock: &dyn Clock,
+        ev: &mut Vec<Event>,
+    ) -> Result<(), WorkflowError> {
+        self.expect_state("request", WORKING)?;
+        let a = self.get(assignment)?.clone();
+        require_unit(actor, a.unit, "raise a request")?;
+        let policy = self.policy()?.clone();
+        if reason.trim().is_empty() {
+            return Err(invalid("a request needs a reason"));
+        }
+        if a.requests
+            .iter()
+            .any(|r| r.status == RequestStatus::Pending)
+        {
+            return Err(conflict(format!(
+                "assignment {assignment} already has a pending request"
+            )));
+        }
+        match &kind {
+            RequestKind::Return => {
+                if !matches!(
+                    a.state,
+                    AssignmentState::Dispatched | AssignmentState::Signed
+                ) {
+                    return Err(conflict(format!(
+                        "assignment {assignment} is {:?}; only dispatched or signed work can be returned",
+                        a.state
+                    )));
+                }
+                let window = clock.due(a.dispatched_at, policy.return_window);
+                if now > window {
+                    return Err(conflict(format!("the return window closed at {window}")));
+                }
+                if self
+                    .assignments
+                    .iter()
+                    .any(|c| c.parent == Some(assignment) && c.state.is_open())
+                {
+                    return Err(conflict(
+                        "work passed down is still open; it cannot be returned",
+                    ));
+                }
+            }
+            RequestKind::Extension { days } => {
+                if a.state != AssignmentState::Signed {
+                    return Err(conflict(format!(
+                        "assignment {assignment} is {:?}; only signed work can be extended",
+                        a.state
+                    )));
+                }
+                if a.extensions_granted >= policy.max_extensions {
+                    return Err(conflict(format!(
+                        "assignment {assignment} already had {} of {} extensions",
+                        a.extensions_granted, policy.max_extensions
+                    )));
+                }
+                if *days == 0 || *days > policy.max_extension_days {
+                    return Err(invalid(format!(
+                        "an extension is 1 to {} working days",
+                        policy.max_extension_days
+                    )));
+                }
+                let due = self
+                    .clock(ClockKind::Resolve, Some(assignment))
+                    .map(|c| c.due)
+                    .ok_or_else(|| conflict("no running resolve clock to extend"))?;
+                if now >= due {
+                    return Err(conflict(format!(
+                        "an extension must be asked before the due time {due}"
+                    )));
+                }
+                // Work passed down must still come back in time for the parent to reply up.
+                if let Some(p) = a.parent {
+                    if let Some(pdue) = self.clock(ClockKind::Resolve, Some(p)).map(|c| c.due) {
+                        let to = clock.extend(due, Sla::WorkingDays(*days));
+                        if to > pdue {
+                            return Err(invalid(format!(
+                                "the extended due {to} would pass the parent unit's due {pdue}"
+                            )));
+                        }
+                    }
+                }
+            }
+            RequestKind::CoHandling { unit } => {
+                if !matches!(
+                    a.state,
+                    AssignmentState::Dispatched | AssignmentState::Signed
+                ) {
+                    return Err(conflict(format!(
+                        "assignment {assignment} is {:?}; co-handling needs open work",
+                        a.state
+                    )));
+                }
+                if self
+                    .assignments
+                    .iter()
+                    .any(|x| x.unit == *unit && x.parent == a.parent && x.state.is_open())
+                {
+                    return Err(invalid(format!("unit {unit} is already on this level")));
+                }
+            }
+        }
+        let id = a.requests.len() as u32;
+        self.assignments[assignment as usize]
+            .requests
+            .push(Request {
+                id,
+                kind: kind.clone(),
+                reason: reason.clone(),
+                opened_at: now,
+                status: RequestStatus::Pending,
+                decision_note: None,
+            });
+        ev.push(Event::RequestOpened {
+            assignment,
+            request: id,
+            kind,
+            reason,
+        });
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        assignment: AssignmentId,
+        request: u32,
+        approve: bool,
+        note: String,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        clock: &dyn Clock,
+        ev: &mut Vec<Event>,
+    ) -> Result<(), WorkflowError> {
+        self.expect_state("decide", WORKING)?;
+        let a = self.get(assignment)?.clone();
+        match a.parent {
+            Some(p) => require_unit(actor, self.get(p)?.unit, "decide this request")?,
+            None => require_centre(actor, "decide a top-level request")?,
+        }
+        let r = a
+            .requests
+            .get(request as usize)
+            .ok_or_else(|| {
+                WorkflowError::NotFound(format!("no request {request} on assignment {assignment}"))
+            })?
+            .clone();
+        if r.status != RequestStatus::Pending {
+            return Err(conflict(format!(
+                "request {request} was already {:?}",
+                r.status
+            )));
+        }
+        {
+            let x = &mut self.assignments[assignment as usize].requests[request as usize];
+            x.status = if approve {
+                RequestStatus::Approved
+            } else {
+                RequestStatus::Rejected
+            };
+            x.decision_note = Some(note.clone());
+        }
+        ev.push(Event::RequestDecided {
+            assignment,
+            request,
+            kind: r.kind.clone(),
+            approved: approve,
+            note,
+        });
+        if !approve {
+            return Ok(());
+        }
+        match r.kind {
+            RequestKind::Return => {
+                let is_lead = self.lead().map(|l| l.id) == Some(assignment);
+                self.set_assignment(assignment, AssignmentState::Returned, ev);
+                self.stop_clocks(|c| c.assignment == Some(assignment), now, ev);
+                // A returned lead leaves the ticket without an owner: back to the dispatch desk, co-units and
+                // all, so the next dispatch starts clean.
+                if is_lead {
+                    let open: Vec<AssignmentId> = self
+                        .assignments
+                        .iter()
+                        .filter(|x| x.state.is_open())
+                        .map(|x| x.id)
+                        .collect();
+                    for id in open {
+                        self.set_assignment(id, AssignmentState::Returned, ev);
+                        self.stop_clocks(|c| c.assignment == Some(id), now, ev);
+                    }
+                    let due = clock.due(now, self.policy()?.dispatch(self.urgency));
+                    self.set_state(TicketState::PendingDispatch, ev);
+                    self.start_clock(ClockKind::Dispatch, None, now, due, clock, ev);
+                }
+            }
+            RequestKind::Extension { days } => {
+                let (cid, from) = self
+                    .clock(ClockKind::Resolve, Some(assignment))
+                    .map(|c| (c.id, c.due))
+                    .ok_or_else(|| conflict("no running resolve clock to extend"))?;
+                let to = clock.extend(from, Sla::WorkingDays(days));
+                let notice_at = self.notice_at(ClockKind::Resolve, to, clock);
+                let policy = self.policy()?.clone();
+                if let Some(c) = self.clocks.get_mut(cid as usize) {
+                    c.due = to;
+                    c.notice_at = notice_at;
+                    // The new deadline re-arms the rungs still ahead of now; none fires retroactively.
+                    c.fired = stages(c, &policy).iter().filter(|(t, _)| *t <= now).count();
+                }
+                self.assignments[assignment as usize].extensions_granted += 1;
+                ev.push(Event::DueMoved {
+                    clock: cid,
+                    assignment: Some(assignment),
+                    from,
+                    to,
+                });
+            }
+            RequestKind::CoHandling { unit } => {
+                let due = self
+                    .clock(ClockKind::Resolve, Some(assignment))
+                    .map(|c| c.due)
+                    .ok_or_else(|| {
+                        conflict("no running resolve clock to share with the co-unit")
+                    })?;
+                self.new_assignment(unit, a.parent, UnitRole::Co, now, due, clock, ev)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The next instant at which [`Ticket::handle_timeout`] has something to do.
+    pub fn poll_timeout(&self) -> Option<DateTime<Utc>> {
+        let policy = self.policy.as_ref()?;
+        self.clocks
+            .iter()
+            .filter(|c| c.stopped_at.is_none())
+            .filter_map(|c| stages(c, policy).get(c.fired).map(|(t, _)| *t))
+            .min()
+    }
+
+    /// Fire every warning and automatic supervision due by `now`.
+    pub fn handle_timeout(&mut self, now: DateTime<Utc>) -> Vec<Event> {
+        let mut ev = Vec::new();
+        let Some(policy) = self.policy.clone() else {
+            return ev;
+        };
+        let mut raised = Vec::new();
+        for c in self.clocks.iter_mut().filter(|c| c.stopped_at.is_none()) {
+            let st = stages(c, &policy);
+            while let Some((t, stage)) = st.get(c.fired) {
+                if *t > now {
+                    break;
+                }
+                c.fired += 1;
+                match stage {
+                    Stage::Warning { percent } => ev.push(Event::Warning {
+                        clock: c.id,
+                        kind: c.kind,
+                        assignment: c.assignment,
+                        percent: *percent,
+                    }),
+                    Stage::Supervision { level } => raised.push((c.assignment, *level, c.kind, *t)),
+                }
+            }
+        }
+        for (assignment, level, kind, _) in raised {
+            let reason = format!("automatic: {kind:?} clock");
+            self.supervise(assignment, level, true, reason, now, &mut ev);
+        }
+        ev
+    }
+}
+
+/// The escalation ladder of a clock, in time order (a warning before an urge at the same instant).
+pub fn stages(c: &SlaClock, policy: &SlaPolicy) -> Vec<(DateTime<Utc>, Stage)> {
+    let esc = &policy.escalation;
+    let total = c.due - c.start;
+    let at = |p: u8| {
+        total
+            .checked_mul(i32::from(p))
+            .and_then(|d| d.checked_div(100))
+            .and_then(|d| c.start.checked_add_signed(d))
+    };
+    let mut out = Vec::new();
+    for &p in &esc.warn_percent {
+        if let Some(t) = at(p) {
+            out.push((t, Stage::Warning { percent: p }));
+        }
+    }
+    if c.kind.escalates() {
+        if let Some(t) = esc.urge_percent.and_then(at) {
+            out.push((
+                t,
+                Stage::Supervision {
+                    level: SupervisionLevel::Urge,
+                },
+            ));
+        }
+        if esc.supervise_at_due {
+            out.push((
+                c.due,
+                Stage::Supervision {
+                    level: SupervisionLevel::Supervise,
+                },
+            ));
+        }
+        if let Some(t) = c.notice_at {
+            out.push((
+                t,
+                Stage::Supervision {
+                    level: SupervisionLevel::Notice,
+                },
+            ));
+        }
+    }
+    // Stable sort keeps warnings ahead of supervision at the same instant.
+    out.sort_by_key(|(t, _)| *t);
+    out
+}
