@@ -38,6 +38,7 @@
 //! Errors map to HTTP: [`WorkflowError::Conflict`] 409, [`WorkflowError::Forbidden`] 403,
 //! [`WorkflowError::NotFound`] 404, [`WorkflowError::Invalid`] 422.
 
+mod calendar_clock;
 mod model;
 mod sla;
 mod ticket;
