@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use hotline_acd::stats::QueueLiveStats;
 use hotline_tickets::CallbackFilter;
 use serde::Deserialize;
@@ -28,15 +28,9 @@ pub(crate) struct Interval {
     to: Option<String>,
 }
 
-fn china() -> FixedOffset {
-    // UTC+8 is a valid offset; the fallback only satisfies the type.
-    FixedOffset::east_opt(8 * 3600)
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
-}
-
 /// Midnight in UTC+8 at the start of `day`.
 fn china_midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
-    china()
+    hotline_calendar::shanghai()
         .from_local_datetime(&day.and_time(NaiveTime::MIN))
         .single()
         .map(|t| t.with_timezone(&Utc))
@@ -103,7 +97,9 @@ impl Interval {
                 let t_end = end(&t)?;
                 let day = match t {
                     Bound::Day(d) => d,
-                    Bound::Instant(i) => i.with_timezone(&china()).date_naive(),
+                    Bound::Instant(i) => {
+                        i.with_timezone(&hotline_calendar::shanghai()).date_naive()
+                    }
                 };
                 (china_midnight(day).ok_or_else(bad_day)?.min(t_end), t_end)
             }

@@ -25,7 +25,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -35,9 +35,6 @@ use sqlx::types::Json;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// Local time zone of ticket numbers and of `YYYY-MM-DD` filters (Asia/Shanghai has no DST).
-const LOCAL_OFFSET_SECS: i32 = 8 * 3600;
 
 pub const DEFAULT_PER_PAGE: u32 = 50;
 pub const MAX_PER_PAGE: u32 = 500;
@@ -399,20 +396,15 @@ fn ts(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
-fn local_offset() -> FixedOffset {
-    // 8 h is always within FixedOffset's ±24 h range.
-    FixedOffset::east_opt(LOCAL_OFFSET_SECS).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap())
-}
-
 /// `YYYYMMDD` of the local day `t` falls in.
 fn local_day(t: DateTime<Utc>) -> String {
-    t.with_timezone(&local_offset())
+    t.with_timezone(&hotline_calendar::shanghai())
         .format("%Y%m%d")
         .to_string()
 }
 
 fn local_midnight(d: NaiveDate) -> Result<DateTime<Utc>> {
-    local_offset()
+    hotline_calendar::shanghai()
         .from_local_datetime(&d.and_time(NaiveTime::MIN))
         .single()
         .map(|t| t.with_timezone(&Utc))

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{Datelike, FixedOffset};
+use chrono::Datelike;
 use hotline_tickets::{CallUpdate, HandoffMode, HandoffOutcome, HandoffUpdate, NewHandoff};
 use serde_json::json;
 use tracing::info;
@@ -37,9 +37,7 @@ fn outcome(text: &str) -> HandoffOutcome {
 
 /// `<dir>/YYYY/MM/DD/<ticket>.wav`, the date in China time (the hotline's working day).
 pub(super) fn recording_path(dir: &std::path::Path, ticket: i64) -> PathBuf {
-    let china =
-        FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"));
-    let day = now_utc().with_timezone(&china);
+    let day = now_utc().with_timezone(&hotline_calendar::shanghai());
     dir.join(format!("{:04}", day.year()))
         .join(format!("{:02}", day.month()))
         .join(format!("{:02}", day.day()))
