@@ -1,17 +1,129 @@
-//! The citizen's leg: requests inside its dialog (BYE, re-INVITE for hold, INFO digits) and hanging it up.
+//! The citizen's leg: answering the inbound INVITE (ticket first, then 200 OK and the greeting, or the SOS
+//! path), requests inside its dialog (BYE, re-INVITE for hold, INFO digits) and hanging it up.
 
-use hotline_media::engine::LegId;
+use std::sync::Arc;
+
+use hotline_media::engine::{LegId, MediaHandle};
 use hotline_media::sdp::{self, Direction};
-use hotline_sip::msg::{Method, Request};
+use hotline_sip::dialog::Dialog;
+use hotline_sip::msg::{Method, Request, Response};
 use hotline_sip::transaction::ServerTxnId;
+use hotline_tickets::{CallUpdate, NewVoiceTicket};
 use serde_json::json;
-use tracing::info;
+use tracing::{info, warn};
 
-use super::{Call, Disposition, Phase};
+use super::{now_utc, Call, CitizenLeg, Disposition, NewCall, Phase};
 use crate::messages::SipCmd;
 use crate::sipbuild;
+use crate::ticket_log::ticket_failed;
+use crate::Ctx;
 
 impl Call {
+    /// Answers the caller's INVITE (after the ticket exists) and starts the greeting.
+    pub(super) async fn answer(ctx: Arc<Ctx>, new: NewCall, media: MediaHandle) -> Option<Call> {
+        let invite = &new.invite;
+        let caller_number = invite
+            .from()
+            .and_then(|f| f.uri.user.clone())
+            .unwrap_or_else(|| "anonymous".to_string());
+        let caller_call_id = invite.call_id().unwrap_or_default().to_string();
+
+        // The ticket is committed before the call is answered: every call leaves one.
+        let ticket = match ctx
+            .tickets
+            .create_voice(NewVoiceTicket {
+                caller: caller_number.clone(),
+                line: new.line.number.clone(),
+                call_id: caller_call_id.clone(),
+                created_at: now_utc(),
+            })
+            .await
+        {
+            Ok(t) => Some(t.id),
+            Err(e) => {
+                warn!("ticket create failed: {e}");
+                None
+            }
+        };
+
+        let fail = |status: u16, reason: &str| {
+            let resp = Response::to_request(invite, status, reason);
+            let _ = ctx.sip.send(SipCmd::Respond { id: new.id, resp });
+        };
+        let Some(ticket_id) = ticket else {
+            fail(500, "Server Internal Error");
+            return None;
+        };
+
+        let offer = sipbuild::sdp_of(invite.headers.get("Content-Type"), &invite.body);
+        let negotiated = offer.as_ref().and_then(|o| sdp::negotiate(o).ok());
+        let Some(negotiated) = negotiated else {
+            fail(488, "Not Acceptable Here");
+            ticket_failed(&ctx, ticket_id).await;
+            return None;
+        };
+
+        let leg = match media.add_leg().await {
+            Ok(l) => l,
+            Err(e) => {
+                warn!("no media port for a call: {e}");
+                fail(503, "Service Unavailable");
+                ticket_failed(&ctx, ticket_id).await;
+                return None;
+            }
+        };
+        let _ = media.set_remote(leg.leg, negotiated);
+
+        let mut call = Call::new(
+            ctx.clone(),
+            new.call_ref,
+            new.line.clone(),
+            caller_number,
+            ticket_id,
+            media,
+            new.tx.clone(),
+        );
+        let local = ctx.local_addr(new.transport);
+        let answer_sdp =
+            sdp::build_answer(ctx.media_ip, leg.local_port, &negotiated, new.call_ref, 1);
+        let contact = sipbuild::contact(&new.line.number, local, new.transport);
+        let resp = sipbuild::answer_invite(invite, &call.local_tag, &contact, &answer_sdp);
+        let dialog = Dialog::uas(invite, &resp).map(|mut d| {
+            d.via = Some((local.to_string(), new.transport));
+            d
+        });
+        let _ = ctx.sip.send(SipCmd::Respond { id: new.id, resp });
+        info!(call = new.call_ref, caller = %call.caller_number, line = %new.line.number, "call answered by the switch");
+
+        call.citizen = Some(CitizenLeg {
+            call_id: caller_call_id,
+            dest: new.source,
+            transport: new.transport,
+            dialog,
+            media_leg: leg.leg,
+            port: leg.local_port,
+            invite: None,
+            left: false,
+        });
+        call.update(CallUpdate {
+            priority: Some(call.priority),
+            ..Default::default()
+        });
+        call.detect_sos(&new.invite).await;
+        if call.sos.is_some() {
+            call.start_sos().await;
+            return Some(call);
+        }
+        match ctx.prompts.get(&new.line.greeting) {
+            Some(p) => call.play_to_citizen(p),
+            None => {
+                warn!(greeting = %new.line.greeting, "greeting prompt missing; skipping it");
+                call.after_greeting().await;
+            }
+        }
+        Some(call)
+    }
+
     pub(super) async fn citizen_request(
         &mut self,
         id: ServerTxnId,

@@ -587,7 +587,7 @@ impl Call {
                 let _ = self.media.join(leg, MixRole::Normal);
                 self.mark_joined(call_id);
             }
-            ThirdMode::Escalation => self.escalation_answered(call_id, leg),
+            ThirdMode::Escalation => self.escalation_answered(call_id),
         }
     }
 

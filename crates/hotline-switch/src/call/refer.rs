@@ -3,11 +3,10 @@
 //! * **Blind** (`Refer-To: <sip:110@…>`): accepted with 202 and carried out like `*4` — the switch dials the
 //!   number, the agent stays on until it answers and is then released; NOTIFYs report `100 Trying`, then the
 //!   outcome (`200 OK`, or the failure, in which case citizen and agent stay together).
-//! * **Attended** (`Refer-To: <sip:110@…?Replaces=…>`, RFC 3891): the Replaces header names a dialog the
-//!   agent already has with the transfer target *through this call* — the third party of a consultation the
-//!   agent started with `POST …/transfer` `mode=attended` or `*3`. The citizen is then handed to that third
-//!   party and the agent released, with `NOTIFY 200`. A Replaces naming a dialog this call does not own is
-//!   refused with 403 (the agent's phone keeps both calls).
+//! * **Attended** (`Refer-To: <sip:110@…?Replaces=…>`, RFC 3891): the Replaces header names the consultation
+//!   the agent's phone placed through this call (`consult`). The citizen is then handed to the target and the
+//!   agent released, with `NOTIFY 200`. A Replaces naming any other dialog is refused with 403 (the agent's
+//!   phone keeps both calls).
 
 use hotline_sip::msg::Request;
 use hotline_sip::refer::{refer_notify, ReferTo};
@@ -56,57 +55,22 @@ impl Call {
             "refer",
             json!({ "refer_to": refer_to.to_string(), "attended": refer_to.replaces.is_some() }),
         );
-        if refer_to.replaces.is_some() && self.consult.is_some() {
-            // The agent consulted the target with its own call through us: hand the citizen over.
+        if let Some(replaces) = &refer_to.replaces {
+            // Attended: the Replaces must name the consultation the agent placed through this call.
+            if self
+                .consult
+                .as_ref()
+                .is_none_or(|c| c.call_id != replaces.call_id)
+            {
+                reply(self, 403, "Forbidden");
+                return None;
+            }
             reply(self, 202, "Accepted");
-            self.refer = Some(ReferSubscription {
-                agent_call_id: call_id.to_string(),
-                event_id,
-            });
-            self.refer_progress(100, "Trying");
+            self.subscribe_refer(call_id, event_id);
             if !self.complete_consult() {
                 self.refer_progress(503, "Service Unavailable");
             }
             return None;
-        }
-        if let Some(replaces) = &refer_to.replaces {
-            // Attended: the Replaces names a party leg of this call (our INVITE's Call-ID seen from the
-            // agent's side is the consultation dialog only if the agent consulted through us).
-            let target = self
-                .parties
-                .iter()
-                .find(|(cid, p)| p.is_third() && p.up && !p.withdrawn && **cid == replaces.call_id)
-                .map(|(cid, _)| cid.clone())
-                .or_else(|| {
-                    // The agent's phone only knows its own dialogs: a consultation placed with `*3` /
-                    // attended transfer is the third party in this call whatever Replaces says, if there
-                    // is exactly one.
-                    let up: Vec<&String> = self
-                        .parties
-                        .iter()
-                        .filter(|(_, p)| p.is_third() && p.up && !p.withdrawn)
-                        .map(|(cid, _)| cid)
-                        .collect();
-                    (up.len() == 1).then(|| up[0].clone())
-                });
-            let Some(_party) = target else {
-                reply(self, 403, "Forbidden");
-                return None;
-            };
-            reply(self, 202, "Accepted");
-            self.refer = Some(ReferSubscription {
-                agent_call_id: call_id.to_string(),
-                event_id,
-            });
-            self.refer_progress(100, "Trying");
-            return match self.agent_leave() {
-                Ok(()) => None,
-                Err(e) => {
-                    info!(call = self.call_ref, "attended REFER failed: {e}");
-                    self.refer_progress(503, "Service Unavailable");
-                    None
-                }
-            };
         }
         let Some(number) = refer_to.target_user().map(str::to_string) else {
             reply(self, 400, "Refer-To Has No Number");
@@ -115,11 +79,7 @@ impl Call {
         match self.bring_in(&number, ThirdMode::BlindTransfer).await {
             Ok(()) => {
                 reply(self, 202, "Accepted");
-                self.refer = Some(ReferSubscription {
-                    agent_call_id: call_id.to_string(),
-                    event_id,
-                });
-                self.refer_progress(100, "Trying");
+                self.subscribe_refer(call_id, event_id);
             }
             Err(e) => {
                 info!(call = self.call_ref, %number, "REFER refused: {e}");
@@ -132,6 +92,15 @@ impl Call {
             }
         }
         None
+    }
+
+    /// The REFER was accepted: its progress is reported on the agent's leg, starting now.
+    fn subscribe_refer(&mut self, agent_call_id: &str, event_id: u32) {
+        self.refer = Some(ReferSubscription {
+            agent_call_id: agent_call_id.to_string(),
+            event_id,
+        });
+        self.refer_progress(100, "Trying");
     }
 
     /// Reports the REFER's progress to the agent's phone; a final status ends the subscription.

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hotline_media::engine::{LegId, MixRole};
+use hotline_media::engine::MixRole;
 use hotline_media::prompts::Prompt;
 use hotline_sip::msg::Request;
 use hotline_tickets::{CallUpdate, SosDevice};
@@ -171,7 +171,7 @@ impl Call {
     }
 
     /// 120 answered: it hears who is calling and where, then the elder.
-    pub(super) fn escalation_answered(&mut self, call_id: &str, _leg: LegId) {
+    pub(super) fn escalation_answered(&mut self, call_id: &str) {
         let mut prompts: Vec<Arc<Prompt>> = Vec::new();
         let ready = self
             .sos
