@@ -76,6 +76,15 @@ impl Chain {
         }
     }
 
+    /// Continues a chain whose tip is stored elsewhere (e.g. a one-row head table): the newest
+    /// event was `last_seq` (0 for an empty chain) with hash `last_hash`.
+    pub fn resume(last_seq: u64, last_hash: impl Into<String>) -> Self {
+        Chain {
+            next_seq: last_seq.saturating_add(1),
+            last_hash: last_hash.into(),
+        }
+    }
+
     pub fn next_seq(&self) -> u64 {
         self.next_seq
     }

@@ -71,6 +71,9 @@ pub enum TicketError {
     /// An SOS handset with this (normalised) number is already registered (the API's 409).
     #[error("SOS device {0} is already registered")]
     SosDeviceExists(String),
+    /// The ticket workflow refused an action (the API maps the kinds to 409, 403, 404 and 422).
+    #[error("{0}")]
+    Workflow(#[from] hotline_workflow::WorkflowError),
     /// A row holds a value this version does not understand.
     #[error("unexpected value in database: {0}")]
     Corrupt(String),
@@ -174,6 +177,9 @@ pub struct Ticket {
     pub location: Option<serde_json::Value>,
     /// Path of the call's recording file, as given by the switch (served by the API).
     pub recording: Option<String>,
+    /// Intake details, workflow state, lead unit and deadlines (the routing core, [`routing`]).
+    #[serde(flatten)]
+    pub case: routing::CaseFields,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -237,6 +243,11 @@ pub struct TicketFilter {
     pub page: Option<u32>,
     /// Default 50, capped at 500.
     pub per_page: Option<u32>,
+    /// Workflow state, e.g. `dispatched`.
+    pub state: Option<String>,
+    /// Only tickets with an assignment to this unit (what a unit liaison may see).
+    pub unit: Option<i64>,
+    pub channel: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -253,6 +264,22 @@ enum Backend {
     Postgres(PgPool),
 }
 
+/// Allocates the next `YYYYMMDD-NNNNNN` of local day `$day` inside transaction `$tx`; the counter row stays
+/// locked until commit, so numbers are unique under concurrency and a rolled-back insert burns none.
+macro_rules! next_ticket_number {
+    ($tx:expr, $day:expr) => {{
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO ticket_day_seq (day, last) VALUES ($1, 1) \
+             ON CONFLICT (day) DO UPDATE SET last = ticket_day_seq.last + 1 \
+             RETURNING last",
+        )
+        .bind(&$day)
+        .fetch_one(&mut *$tx)
+        .await?;
+        format!("{}-{seq:06}", $day)
+    }};
+}
+
 /// Runs `$body` with `$pool` bound to the concrete pool; the body is compiled once per backend,
 /// which keeps native column types (TIMESTAMPTZ, JSONB) on PostgreSQL with a single SQL text.
 macro_rules! with_pool {
@@ -266,6 +293,7 @@ macro_rules! with_pool {
 
 mod callbacks;
 pub mod handoffs;
+pub mod routing;
 pub mod sos;
 mod stats;
 
@@ -340,6 +368,8 @@ struct TicketRow {
     sos_profile: Option<Json<serde_json::Value>>,
     location: Option<Json<serde_json::Value>>,
     recording: Option<String>,
+    #[sqlx(flatten)]
+    case: routing::CaseFields,
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -374,6 +404,7 @@ impl TryFrom<TicketRow> for Ticket {
             sos_profile: r.sos_profile.map(|j| j.0),
             location: r.location.map(|j| j.0),
             recording: r.recording,
+            case: r.case,
         })
     }
 }
@@ -389,7 +420,10 @@ struct InteractionRow {
 
 const TICKET_COLUMNS: &str = "id, number, channel, caller, line, call_id, created_at, queue, \
      queued_at, answered_at, agent_id, ended_at, wait_secs, talk_secs, disposition, priority, \
-     ivr_path, wrap_up_secs, sos_profile, location, recording";
+     ivr_path, wrap_up_secs, sos_profile, location, recording, \
+     state, ticket_type, urgency, category, category_major, area, district, address, content, request, \
+     caller_name, anonymous, confidential, received_at, updated_at, lead_unit, repeat_of, dispatched_at, \
+     sign_due, resolve_due, replied_at, closed_at, first_response_due, first_response_at";
 
 /// PostgreSQL keeps microseconds; truncating up front makes what we return equal what we read back.
 fn ts(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -514,15 +548,7 @@ impl TicketStore {
             let mut tx = p.begin().await?;
             // A write first: SQLite takes the write lock at once (waiting on busy_timeout),
             // PostgreSQL row-locks the day's counter until commit.
-            let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO ticket_day_seq (day, last) VALUES ($1, 1) \
-                 ON CONFLICT (day) DO UPDATE SET last = ticket_day_seq.last + 1 \
-                 RETURNING last",
-            )
-            .bind(&day)
-            .fetch_one(&mut *tx)
-            .await?;
-            let number = format!("{day}-{seq:06}");
+            let number = next_ticket_number!(tx, day);
             let row = sqlx::query_as::<_, TicketRow>(&insert)
                 .bind(&number)
                 .bind(&new.caller)
@@ -677,11 +703,16 @@ impl TicketStore {
 
         // One static statement with "param IS NULL OR ..." guards keeps the SQL identical on both
         // backends; the table is indexed on created_at and caller.
+        let state = f.state.as_deref().filter(|s| !s.is_empty());
+        let channel = f.channel.as_deref().filter(|s| !s.is_empty());
         let cond = "($1 IS NULL OR caller = $1) \
              AND ($2 IS NULL OR disposition = $2) \
              AND ($3 IS NULL OR created_at >= $3) \
              AND ($4 IS NULL OR created_at <= $4) \
-             AND ($5 IS NULL OR created_at < $5)";
+             AND ($5 IS NULL OR created_at < $5) \
+             AND ($8 IS NULL OR state = $8) \
+             AND ($9 IS NULL OR id IN (SELECT ticket_id FROM assignments WHERE unit_id = $9)) \
+             AND ($10 IS NULL OR channel = $10)";
         let count_sql = format!("SELECT COUNT(*) FROM tickets WHERE {cond}");
         let list_sql = format!(
             "SELECT {TICKET_COLUMNS} FROM tickets WHERE {cond} \
@@ -694,6 +725,11 @@ impl TicketStore {
                 .bind(range.from)
                 .bind(range.to_incl)
                 .bind(range.to_excl)
+                .bind(i64::from(per_page))
+                .bind(offset)
+                .bind(state)
+                .bind(f.unit)
+                .bind(channel)
                 .fetch_one(p)
                 .await?;
             let rows = sqlx::query_as::<_, TicketRow>(&list_sql)
@@ -704,6 +740,9 @@ impl TicketStore {
                 .bind(range.to_excl)
                 .bind(i64::from(per_page))
                 .bind(offset)
+                .bind(state)
+                .bind(f.unit)
+                .bind(channel)
                 .fetch_all(p)
                 .await?;
             (total, rows)
