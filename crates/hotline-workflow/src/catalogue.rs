@@ -74,7 +74,13 @@ impl TimeWindow {
     /// Strict `HH:MM` (two digits each), 00:00–23:59.
     pub fn parse_hhmm(s: &str) -> Option<NaiveTime> {
         let b = s.as_bytes();
-        if b.len() != 5 || b[2] != b':' || !b.iter().enumerate().all(|(i, c)| i == 2 || c.is_ascii_digit()) {
+        if b.len() != 5
+            || b[2] != b':'
+            || !b
+                .iter()
+                .enumerate()
+                .all(|(i, c)| i == 2 || c.is_ascii_digit())
+        {
             return None;
         }
         let h = u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0');
@@ -144,7 +150,9 @@ impl Catalogue {
         area: Option<&str>,
         local_time: NaiveDateTime,
     ) -> Routing {
-        let major = category.and_then(|c| tax.major_of(c)).map(|m| m.code.as_str());
+        let major = category
+            .and_then(|c| tax.major_of(c))
+            .map(|m| m.code.as_str());
         let path = area.map(|a| tax.area_path(a)).unwrap_or_default();
         let mut best: Option<(Specificity, &Rule)> = None;
         for rule in &self.rules {

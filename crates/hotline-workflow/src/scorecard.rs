@@ -126,11 +126,13 @@ impl CardRules {
                 let cn = hotline_calendar::shanghai();
                 at.with_timezone(&cn).year() == now.with_timezone(&cn).year()
             }
-            CardWindow::RollingDays(n) => match now.checked_sub_signed(TimeDelta::days(i64::from(n))) {
-                Some(start) => at > start,
-                // Before representable time: everything up to now counts.
-                None => true,
-            },
+            CardWindow::RollingDays(n) => {
+                match now.checked_sub_signed(TimeDelta::days(i64::from(n))) {
+                    Some(start) => at > start,
+                    // Before representable time: everything up to now counts.
+                    None => true,
+                }
+            }
         }
     }
 

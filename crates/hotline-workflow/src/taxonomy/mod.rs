@@ -293,9 +293,10 @@ pub struct RoutingConfig {
 impl RoutingConfig {
     /// Reads and parses a file; errors name the file by its file name.
     pub fn from_path(path: &Path) -> Result<RoutingConfig, RoutingError> {
-        let file = path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let file = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let text = std::fs::read_to_string(path).map_err(|e| RoutingError {
             file: file.clone(),
             line: 0,
@@ -434,10 +435,13 @@ impl Entry<'_> {
     fn value(&self, cx: &Ctx, k: &str) -> Result<Option<&Value>, RoutingError> {
         match self.t.get(k) {
             None => Ok(None),
-            Some(item) => item
-                .as_value()
-                .map(Some)
-                .ok_or_else(|| cx.err(self.span_of(k), &self.path(k), "expected a value, not a table")),
+            Some(item) => item.as_value().map(Some).ok_or_else(|| {
+                cx.err(
+                    self.span_of(k),
+                    &self.path(k),
+                    "expected a value, not a table",
+                )
+            }),
         }
     }
 
@@ -466,7 +470,9 @@ impl Entry<'_> {
             return Err(cx.err(
                 self.span_of(k),
                 &self.path(k),
-                format!("{s:?} is not a code: use lowercase ASCII letters, digits, '.', '_' and '-'"),
+                format!(
+                    "{s:?} is not a code: use lowercase ASCII letters, digits, '.', '_' and '-'"
+                ),
             ));
         }
         Ok(s)
@@ -479,7 +485,13 @@ impl Entry<'_> {
         v.as_integer()
             .filter(|n| *n >= min)
             .map(Some)
-            .ok_or_else(|| cx.err(v.span(), &self.path(k), format!("expected an integer ≥ {min}")))
+            .ok_or_else(|| {
+                cx.err(
+                    v.span(),
+                    &self.path(k),
+                    format!("expected an integer ≥ {min}"),
+                )
+            })
     }
 
     fn opt_number(&self, cx: &Ctx, k: &str) -> Result<Option<f64>, RoutingError> {
@@ -516,7 +528,9 @@ fn entries<'a>(cx: &Ctx, top: &'a Table, key: &str) -> Result<Vec<Entry<'a>>, Ro
             .enumerate()
             .map(|(i, t)| Entry {
                 t,
-                span: t.span().or_else(|| t.iter().next().and_then(|(k, _)| key_span(t, k))),
+                span: t
+                    .span()
+                    .or_else(|| t.iter().next().and_then(|(k, _)| key_span(t, k))),
                 at: format!("{key}[{i}]"),
             })
             .collect());
@@ -644,7 +658,10 @@ fn parse_areas(cx: &Ctx, top: &Table) -> Result<Vec<Area>, RoutingError> {
     let ix = index(out.iter().map(|a| a.code.as_str()));
     for (i, e) in list.iter().enumerate() {
         let a = &out[i];
-        let found = a.parent.as_deref().map(|p| (p, ix.get(p).map(|&j| &out[j])));
+        let found = a
+            .parent
+            .as_deref()
+            .map(|p| (p, ix.get(p).map(|&j| &out[j])));
         let message = match (a.level.parent_level(), found) {
             (None, None) => continue,
             (None, Some((p, _))) => format!("a district has no parent area, but {p:?} is given"),
@@ -663,7 +680,11 @@ fn parse_areas(cx: &Ctx, top: &Table) -> Result<Vec<Area>, RoutingError> {
             ),
             (Some(_), Some(_)) => continue,
         };
-        let k = if a.parent.is_some() { "parent" } else { "level" };
+        let k = if a.parent.is_some() {
+            "parent"
+        } else {
+            "level"
+        };
         return Err(cx.err(e.span_of(k), &e.path(k), message));
     }
     Ok(out)
@@ -688,14 +709,21 @@ fn parse_units(
             cx.err(
                 e.span_of("kind"),
                 &e.path("kind"),
-                format!("{kind_s:?} is not a unit kind; expected one of {:?}", UnitKind::NAMES),
+                format!(
+                    "{kind_s:?} is not a unit kind; expected one of {:?}",
+                    UnitKind::NAMES
+                ),
             )
         })?;
         let parent = e.opt_str(cx, "parent")?;
         let area = e.opt_str(cx, "area")?;
         if let Some(a) = &area {
             if !area_ix.contains_key(a) {
-                return Err(cx.err(e.span_of("area"), &e.path("area"), format!("unknown area {a:?}")));
+                return Err(cx.err(
+                    e.span_of("area"),
+                    &e.path("area"),
+                    format!("unknown area {a:?}"),
+                ));
             }
             // One governing unit per area, so that the fallback (兜底) is never a guess.
             if let Some(&j) = governor_ix.get(a) {
@@ -781,14 +809,15 @@ fn parse_rules(
             ));
         }
         ids.insert(id, e.path("id"));
-        let known = |k: &str, what: &str, ix: &HashMap<String, usize>| -> Result<Option<String>, RoutingError> {
+        let known = |k: &str,
+                     what: &str,
+                     ix: &HashMap<String, usize>|
+         -> Result<Option<String>, RoutingError> {
             let v = e.opt_str(cx, k)?;
             match &v {
-                Some(code) if !ix.contains_key(code) => Err(cx.err(
-                    e.span_of(k),
-                    &e.path(k),
-                    format!("unknown {what} {code:?}"),
-                )),
+                Some(code) if !ix.contains_key(code) => {
+                    Err(cx.err(e.span_of(k), &e.path(k), format!("unknown {what} {code:?}")))
+                }
                 _ => Ok(v),
             }
         };
@@ -877,9 +906,13 @@ fn parse_window(cx: &Ctx, w: &Entry) -> Result<TimeWindow, RoutingError> {
     let to = time("to")?;
     let mut days = Vec::new();
     if let Some(v) = w.value(cx, "days")? {
-        let arr = v
-            .as_array()
-            .ok_or_else(|| cx.err(v.span(), &w.path("days"), "expected a list such as [\"mon\", \"tue\"]"))?;
+        let arr = v.as_array().ok_or_else(|| {
+            cx.err(
+                v.span(),
+                &w.path("days"),
+                "expected a list such as [\"mon\", \"tue\"]",
+            )
+        })?;
         if arr.is_empty() {
             return Err(cx.err(
                 v.span(),
@@ -890,7 +923,11 @@ fn parse_window(cx: &Ctx, w: &Entry) -> Result<TimeWindow, RoutingError> {
         for (j, d) in arr.iter().enumerate() {
             let p = format!("{}[{j}]", w.path("days"));
             let day = d.as_str().and_then(parse_weekday).ok_or_else(|| {
-                cx.err(d.span(), &p, "expected one of \"mon\" \"tue\" \"wed\" \"thu\" \"fri\" \"sat\" \"sun\"")
+                cx.err(
+                    d.span(),
+                    &p,
+                    "expected one of \"mon\" \"tue\" \"wed\" \"thu\" \"fri\" \"sat\" \"sun\"",
+                )
             })?;
             if days.contains(&day) {
                 return Err(cx.err(d.span(), &p, "day listed twice"));
@@ -921,8 +958,7 @@ fn parse_cards(cx: &Ctx, e: &Entry) -> Result<CardRules, RoutingError> {
     let count = |k: &str, default: u32| -> Result<u32, RoutingError> {
         match e.opt_int(cx, k, 1)? {
             None => Ok(default),
-            Some(n) => u32::try_from(n)
-                .map_err(|_| cx.err(e.span_of(k), &e.path(k), "too large")),
+            Some(n) => u32::try_from(n).map_err(|_| cx.err(e.span_of(k), &e.path(k), "too large")),
         }
     };
     let yellow_at = count("yellow_at", d.yellow_at)?;
@@ -982,7 +1018,9 @@ fn parse_cards(cx: &Ctx, e: &Entry) -> Result<CardRules, RoutingError> {
 fn parse_ranking(cx: &Ctx, e: &Entry) -> Result<RankingRules, RoutingError> {
     e.check_keys(cx, RANKING_KEYS)?;
     let d = RankingRules::default();
-    let on_time_weight = e.opt_number(cx, "on_time_weight")?.unwrap_or(d.on_time_weight);
+    let on_time_weight = e
+        .opt_number(cx, "on_time_weight")?
+        .unwrap_or(d.on_time_weight);
     let satisfaction_weight = e
         .opt_number(cx, "satisfaction_weight")?
         .unwrap_or(d.satisfaction_weight);
@@ -995,7 +1033,8 @@ fn parse_ranking(cx: &Ctx, e: &Entry) -> Result<RankingRules, RoutingError> {
     }
     let bottom = match e.opt_int(cx, "bottom", 0)? {
         None => d.bottom,
-        Some(n) => usize::try_from(n).map_err(|_| cx.err(e.span_of("bottom"), &e.path("bottom"), "too large"))?,
+        Some(n) => usize::try_from(n)
+            .map_err(|_| cx.err(e.span_of("bottom"), &e.path("bottom"), "too large"))?,
     };
     Ok(RankingRules {
         on_time_weight,
