@@ -24,7 +24,7 @@
 //! Times are China local (UTC+8, `hotline_calendar::shanghai()`), because windows are written the way the
 //! centre's duty roster is: "17:30–08:30".
 
-use chrono::{Datelike, NaiveDateTime, NaiveTime, Timelike, Weekday};
+use chrono::{Datelike, NaiveDateTime, NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 
 use crate::taxonomy::Taxonomy;
@@ -85,7 +85,7 @@ impl TimeWindow {
         }
         let h = u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0');
         let m = u32::from(b[3] - b'0') * 10 + u32::from(b[4] - b'0');
-        NaiveTime::from_hms_opt(h, m, 0).filter(|t| t.hour() == h)
+        NaiveTime::from_hms_opt(h, m, 0)
     }
 }
 

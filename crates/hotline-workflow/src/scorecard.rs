@@ -158,10 +158,15 @@ impl CardRules {
         // Stable: same-instant records keep their input order.
         sorted.sort_by(|a, b| a.unit.cmp(&b.unit).then(a.at.cmp(&b.at)));
         let mut events = Vec::new();
+        // Start of the current unit's run in `sorted`, so each record only looks back at its own unit.
+        let mut first = 0;
         for (i, r) in sorted.iter().enumerate() {
-            let before = sorted[..i]
+            if sorted[first].unit != r.unit {
+                first = i;
+            }
+            let before = sorted[first..i]
                 .iter()
-                .filter(|p| p.unit == r.unit && self.in_window(p.at, r.at))
+                .filter(|p| self.in_window(p.at, r.at))
                 .count();
             let (was, now) = (self.card_for_count(before), self.card_for_count(before + 1));
             if now > was {

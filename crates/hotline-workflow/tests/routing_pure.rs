@@ -540,6 +540,25 @@ fn cards_and_ranking_are_configurable() {
 }
 
 #[test]
+fn truncated_and_mangled_files_give_errors_not_panics() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/routing.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Every 5th cut and every 3rd dropped line: enough variety, and quick in a debug build.
+    for n in (0..lines.len()).step_by(5) {
+        let _ = RoutingConfig::parse(&lines[..n].join("\n"), "routing.toml");
+    }
+    for n in (0..lines.len()).step_by(3) {
+        // Most give a precise error (a dangling parent, a missing key); none may panic.
+        let mut without = lines.clone();
+        without.remove(n);
+        if let Err(e) = RoutingConfig::parse(&without.join("\n"), "routing.toml") {
+            assert!(e.line >= 1 && e.line <= lines.len(), "{e}");
+        }
+    }
+}
+
+#[test]
 fn missing_file_is_line_zero() {
     let e =
         RoutingConfig::from_path(std::path::Path::new("/nonexistent/routing.toml")).unwrap_err();
