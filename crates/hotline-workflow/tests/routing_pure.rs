@@ -956,3 +956,37 @@ fn weights_change_the_order() {
         .collect();
     assert_eq!(worst, ["x"]);
 }
+
+#[test]
+fn window_may_be_a_sub_table() {
+    let text = edit(
+        "window =",
+        "[rules.window]\nfrom = \"22:00\"\nto = \"06:00\"\ndays = [\"sat\", \"sun\"]",
+    );
+    let t = Taxonomy::parse(&text, "routing.toml").unwrap();
+    let w = t.rules().rules[0].window.clone().unwrap();
+    assert_eq!(w.days, [chrono::Weekday::Sat, chrono::Weekday::Sun]);
+    // Sunday 2026-01-04 23:00 in d1: the rule; Monday 2026-01-05 23:00: no rule, so d1's government.
+    assert_eq!(
+        t.route(
+            Some("traffic.parking"),
+            Some("d1.s1"),
+            local("2026-01-04 23:00")
+        ),
+        auto(1, "bureau", &["d1_gov"])
+    );
+    assert_eq!(
+        t.route(
+            Some("traffic.parking"),
+            Some("d1.s1"),
+            local("2026-01-05 23:00")
+        ),
+        fallback("d1_gov")
+    );
+    assert_error(
+        &edit("window =", "[rules.window]\nfrom = \"22:00\""),
+        24,
+        "rules[0].window.to",
+        "missing key",
+    );
+}
