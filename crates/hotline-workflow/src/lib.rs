@@ -30,21 +30,31 @@
 //! calendar (the real hotline-calendar, or a test one) stands behind it. [`Clock::extend`] moves an existing due
 //! time (extensions, 通报 at due + X) because "end of day + N working days" is the calendar's business.
 //!
-//! Not modelled here (kept in hotline-tickets or left for later): caller, content, category, area; the dispatch
-//! catalogue; partner scorecards; the urgent on-site clock; waiting for co-units before the lead's reply is
-//! approved (today the centre may approve the lead while co-units still work; their clocks stop when the ticket
-//! is final).
+//! Routing data, pure as well: [`Taxonomy`] (categories, areas, seed units, loaded with [`RoutingConfig`] from
+//! `config/routing.toml`), the dispatch catalogue ([`Catalogue::route`], with the 兜底 fallback to the district
+//! government) and partner scorecards ([`CardRules`] for yellow/red cards, [`RankingRules`] for the yearly
+//! ranking). Reading the file ([`RoutingConfig::from_path`]) is the only I/O in the crate.
+//!
+//! Not modelled here (kept in hotline-tickets or left for later): caller, content; the urgent on-site clock;
+//! waiting for co-units before the lead's reply is approved (today the centre may approve the lead while co-units
+//! still work; their clocks stop when the ticket is final).
 //!
 //! Errors map to HTTP: [`WorkflowError::Conflict`] 409, [`WorkflowError::Forbidden`] 403,
 //! [`WorkflowError::NotFound`] 404, [`WorkflowError::Invalid`] 422.
 
 mod calendar_clock;
+mod catalogue;
 mod model;
+mod scorecard;
 mod sla;
+mod taxonomy;
 mod ticket;
 
+pub use catalogue::*;
 pub use model::*;
+pub use scorecard::*;
 pub use sla::*;
+pub use taxonomy::*;
 pub use ticket::*;
 
 /// Why an action was refused; the message is meant for the person who tried it.
