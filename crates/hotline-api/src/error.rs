@@ -75,6 +75,7 @@ impl From<TicketError> for ApiError {
     fn from(e: TicketError) -> Self {
         match e {
             TicketError::InvalidFilter(reason) => ApiError::bad_request(reason),
+            TicketError::Workflow(w) => w.into(),
             TicketError::NotFound(id) => ApiError::not_found(format!("ticket {id} not found")),
             TicketError::CallbackNotFound(id) => {
                 ApiError::not_found(format!("callback {id} not found"))

@@ -33,6 +33,7 @@ pub mod calls;
 mod error;
 mod live;
 mod recording;
+pub mod routing;
 mod sos;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,6 +55,7 @@ use sha2::{Digest, Sha256};
 pub use agents_model::{AgentState, AgentStatus, AgentView};
 pub use calls::{CallControl, CallControlError, CallView, LegView, MonitorMode, TransferMode};
 pub use error::{ApiError, ApiJson, ApiPath, ApiQuery};
+pub use routing::RoutingSetup;
 
 /// Longest accepted break reason, in characters (it is shown on supervisor screens).
 pub const MAX_REASON_CHARS: usize = 200;
@@ -130,6 +132,8 @@ pub struct ApiState {
     pub on_sos_device: Option<Arc<dyn Fn(hotline_tickets::SosDevice) + Send + Sync>>,
     /// Set during graceful shutdown: `/health` answers 503 so balancers drain us.
     pub draining: Arc<AtomicBool>,
+    /// The routing core's rules and trees; its routes answer 503 without them.
+    pub routing: Option<Arc<RoutingSetup>>,
 }
 
 impl ApiState {
@@ -145,7 +149,14 @@ impl ApiState {
             calls: Arc::new(calls::NoCalls),
             on_sos_device: None,
             draining: Arc::new(AtomicBool::new(false)),
+            routing: None,
         }
+    }
+
+    /// Enables the ticket lifecycle routes (`POST /tickets`, `…/actions`, assignments).
+    pub fn with_routing(mut self, setup: RoutingSetup) -> ApiState {
+        self.routing = Some(Arc::new(setup));
+        self
     }
 
     /// Called with every SOS device created or replaced through the API.
@@ -180,8 +191,15 @@ impl ApiState {
 
 pub fn router(state: ApiState) -> Router {
     let v1 = Router::new()
-        .route("/tickets", get(list_tickets))
-        .route("/tickets/{id}", get(get_ticket))
+        .route("/tickets", get(list_tickets).post(routing::create_ticket))
+        .route(
+            "/tickets/{id}",
+            get(routing::get_ticket).patch(routing::update_ticket),
+        )
+        .route("/tickets/{id}/actions", post(routing::act))
+        .route("/tickets/{id}/history", get(routing::history))
+        .route("/assignments", get(routing::assignments))
+        .route("/audit/verify", get(routing::verify_audit))
         .route("/tickets/{id}/recording", get(recording::get_recording))
         .route("/agents", get(list_agents))
         .route("/agents/{id}", get(get_agent))
@@ -267,29 +285,28 @@ fn bearer(req: &Request) -> Option<&str> {
         .then_some(token.trim())
 }
 
-async fn require_token(State(st): State<ApiState>, req: Request, next: Next) -> Response {
+async fn require_token(State(st): State<ApiState>, mut req: Request, next: Next) -> Response {
     match bearer(&req) {
-        Some(token) if token_matches(token, &st.admin_token) => next.run(req).await,
+        Some(token) if token_matches(token, &st.admin_token) => {
+            req.extensions_mut()
+                .insert(hotline_workflow::Actor::new("admin", hotline_workflow::Role::Admin));
+            next.run(req).await
+        }
         _ => ApiError::unauthorized().into_response(),
     }
 }
 
 async fn list_tickets(
     State(st): State<ApiState>,
-    ApiQuery(filter): ApiQuery<TicketFilter>,
+    axum::Extension(actor): axum::Extension<hotline_workflow::Actor>,
+    ApiQuery(mut filter): ApiQuery<TicketFilter>,
 ) -> Result<Response, ApiError> {
+    // A unit liaison sees only the tickets its unit works on.
+    if let hotline_workflow::Role::UnitLiaison { unit } = actor.role {
+        filter.unit = Some(i64::try_from(unit).unwrap_or(i64::MAX));
+    }
     let page = st.tickets.list(&filter).await?;
     Ok(Json(page).into_response())
-}
-
-async fn get_ticket(
-    State(st): State<ApiState>,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Response, ApiError> {
-    match st.tickets.get(id).await? {
-        Some(detail) => Ok(Json(detail).into_response()),
-        None => Err(ApiError::not_found(format!("ticket {id} not found"))),
-    }
 }
 
 async fn list_agents(State(st): State<ApiState>) -> Json<Vec<AgentView>> {

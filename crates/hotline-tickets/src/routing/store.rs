@@ -645,6 +645,14 @@ impl TicketStore {
             .await?))
     }
 
+    /// The id of the unit with `code`.
+    pub async fn unit_id_by_code(&self, code: &str) -> Result<Option<i64>> {
+        Ok(with_pool!(self, p => sqlx::query_scalar("SELECT id FROM units WHERE code = $1")
+            .bind(code)
+            .fetch_optional(p)
+            .await?))
+    }
+
     /// Whether `unit` holds (or held) an assignment on the ticket: what a liaison may see.
     pub async fn unit_has_ticket(&self, unit: i64, ticket: i64) -> Result<bool> {
         let n: i64 = with_pool!(self, p => sqlx::query_scalar(

@@ -1,0 +1,814 @@
+//! The routing core over HTTP: tickets from every channel and their lifecycle.
+//!
+//! * `POST /api/v1/tickets` — register a contact (`channel`, `caller`, `content`, `received_at`…; 201).
+//! * `PATCH /api/v1/tickets/{id}` — intake details until the ticket is dispatched.
+//! * `POST /api/v1/tickets/{id}/actions` — `{"action": "accept" | "close_at_intake" | "dispatch" | "sign" |
+//!   "sub_dispatch" | "contact" | "reply" | "review" | "return" | "extend" | "co_handling" | "decide" |
+//!   "callback" | "close" | "reopen" | "urge" | "supervise" | "notice" | "merge" | "hand_off" | "reject" |
+//!   "archive", …}` — 200 with the ticket; an illegal action is 409 with the reason, a role that may not act
+//!   403, an unknown assignment or request 404, bad data 422.
+//! * `GET /api/v1/tickets/{id}/history` — the ticket's audit events.
+//! * `GET /api/v1/assignments?unit&state&page&per_page` — a unit's work list (a liaison sees only its own).
+//! * `GET /api/v1/audit/verify` — walks the audit chain (admin).
+//!
+//! `{id}` is the numeric id or the ticket number. Unit references in bodies are unit ids or unit codes.
+//! A dispatch without a `lead` asks the catalogue: a matching rule, else the district government of the
+//! ticket's area (兜底), else 422 asking for a lead.
+
+use std::sync::{Arc, RwLock};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use chrono::{DateTime, Utc};
+use hotline_calendar::Calendar;
+use hotline_tickets::routing::{ApplyStep, AssignmentFilter, IntakeUpdate, NewTicket};
+use hotline_workflow::{
+    Action, Actor, AssignmentId, AssignmentState, CallbackAttempt, Channel, ContactMethod,
+    EmergencyService, GradeScale, Outcome, Reply, RequestKind, RequestStatus, Role, Routing,
+    SlaPolicy, SupervisionLevel, Taxonomy, Ticket as Flow, TicketType, UnitId, Urgency,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState};
+
+/// What the routing core needs besides the store: the centre's time rules and its category/area trees.
+pub struct RoutingSetup {
+    /// Copied onto each ticket when it enters dispatch.
+    pub policy: SlaPolicy,
+    pub scale: GradeScale,
+    pub taxonomy: Arc<Taxonomy>,
+    /// Shared with the calendar API, which edits it.
+    pub calendar: Arc<RwLock<Calendar>>,
+    pub repeat_window_days: u32,
+    /// First-response time of text channels (SMS, web, WeChat, app, mailbox), in minutes; 0 for none.
+    pub first_response_mins: u32,
+}
+
+impl RoutingSetup {
+    fn top_grade(&self) -> Option<&str> {
+        self.scale.grades.first().map(|g| g.code.as_str())
+    }
+
+    /// A copy of the calendar: a lock guard must not live across the store's awaits.
+    fn calendar(&self) -> Calendar {
+        match self.calendar.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+fn setup(st: &ApiState) -> Result<&RoutingSetup, ApiError> {
+    st.routing.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the routing core is not configured",
+        )
+    })
+}
+
+fn unprocessable(reason: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", reason)
+}
+
+/// `{id}`: a numeric id or a ticket number.
+async fn ticket_id(st: &ApiState, key: &str) -> Result<i64, ApiError> {
+    if let Ok(id) = key.parse::<i64>() {
+        return Ok(id);
+    }
+    st.tickets
+        .id_of_number(key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("ticket {key} not found")))
+}
+
+/// A liaison sees only tickets its unit works on; to others the ticket does not exist.
+async fn visible(st: &ApiState, actor: &Actor, id: i64) -> Result<(), ApiError> {
+    if let Role::UnitLiaison { unit } = actor.role {
+        let unit = i64::try_from(unit).unwrap_or(i64::MAX);
+        if !st.tickets.unit_has_ticket(unit, id).await? {
+            return Err(ApiError::not_found(format!("ticket {id} not found")));
+        }
+    }
+    Ok(())
+}
+
+/// The ticket with its workflow (assignments, requests, clocks, supervision, callbacks).
+pub(crate) async fn ticket_view(st: &ApiState, id: i64) -> Result<Value, ApiError> {
+    let detail = st
+        .tickets
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("ticket {id} not found")))?;
+    let mut v = serde_json::to_value(&detail).map_err(ApiError::internal)?;
+    let flow = st.tickets.workflow(id).await?;
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(
+            "workflow".into(),
+            serde_json::to_value(&flow).map_err(ApiError::internal)?,
+        );
+    }
+    Ok(v)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTicketBody {
+    channel: Channel,
+    #[serde(default)]
+    caller: String,
+    caller_name: Option<String>,
+    #[serde(default)]
+    anonymous: bool,
+    #[serde(default)]
+    confidential: bool,
+    received_at: Option<DateTime<Utc>>,
+    #[serde(alias = "type")]
+    ticket_type: TicketType,
+    #[serde(default = "normal")]
+    urgency: Urgency,
+    category: Option<String>,
+    area: Option<String>,
+    address: Option<String>,
+    content: String,
+    request: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    agent_id: Option<String>,
+    call_id: Option<String>,
+    line: Option<String>,
+    /// Accept (受理) at once; default true. False keeps a draft.
+    accept: Option<bool>,
+}
+
+fn normal() -> Urgency {
+    Urgency::Normal
+}
+
+/// Checks category and area codes against the trees; returns (major, district).
+fn classify(
+    tax: &Taxonomy,
+    category: Option<&str>,
+    area: Option<&str>,
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    let major = match category {
+        None => None,
+        Some(c) => Some(
+            tax.major_of(c)
+                .map(|m| m.code.clone())
+                .ok_or_else(|| unprocessable(format!("category: unknown code {c:?}")))?,
+        ),
+    };
+    let district = match area {
+        None => None,
+        Some(a) => {
+            if tax.area(a).is_none() {
+                return Err(unprocessable(format!("area: unknown code {a:?}")));
+            }
+            tax.district_of(a).map(|d| d.code.clone())
+        }
+    };
+    Ok((major, district))
+}
+
+fn is_text_channel(c: Channel) -> bool {
+    matches!(
+        c,
+        Channel::Sms | Channel::Web | Channel::Wechat | Channel::App | Channel::Mailbox
+    )
+}
+
+pub async fn create_ticket(
+    State(st): State<ApiState>,
+    Extension(actor): Extension<Actor>,
+    ApiJson(b): ApiJson<NewTicketBody>,
+) -> Result<Response, ApiError> {
+    let setup = setup(&st)?;
+    let (major, district) = classify(&setup.taxonomy, b.category.as_deref(), b.area.as_deref())?;
+    let first_response = (is_text_channel(b.channel) && setup.first_response_mins > 0)
+        .then(|| chrono::Duration::minutes(i64::from(setup.first_response_mins)));
+    let new = NewTicket {
+        channel: b.channel,
+        caller: b.caller.trim().to_string(),
+        caller_name: b.caller_name,
+        anonymous: b.anonymous,
+        confidential: b.confidential,
+        received_at: b.received_at,
+        ticket_type: b.ticket_type,
+        urgency: b.urgency,
+        category: b.category,
+        category_major: major,
+        area: b.area,
+        district,
+        address: b.address,
+        content: b.content,
+        request: b.request,
+        tags: b.tags,
+        agent_id: b.agent_id.or_else(|| {
+            matches!(actor.role, Role::Agent | Role::Supervisor).then(|| actor.user.clone())
+        }),
+        call_id: b.call_id,
+        line: b.line,
+        first_response,
+        repeat_window_days: setup.repeat_window_days,
+        accept: b.accept.unwrap_or(true),
+    };
+    let cal = setup.calendar();
+    let t = st
+        .tickets
+        .create_ticket(new, &actor, Utc::now(), &cal)
+        .await?;
+    let view = ticket_view(&st, t.id).await?;
+    let mut resp = (StatusCode::CREATED, Json(view)).into_response();
+    if let Ok(v) = format!("/api/v1/tickets/{}", t.id).parse() {
+        resp.headers_mut().insert(axum::http::header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+pub async fn update_ticket(
+    State(st): State<ApiState>,
+    Extension(actor): Extension<Actor>,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(mut upd): ApiJson<IntakeUpdate>,
+) -> Result<Json<Value>, ApiError> {
+    let setup = setup(&st)?;
+    let id = ticket_id(&st, &key).await?;
+    visible(&st, &actor, id).await?;
+    let (major, district) = classify(&setup.taxonomy, upd.category.as_deref(), upd.area.as_deref())?;
+    upd.category_major = major;
+    upd.district = district;
+    st.tickets
+        .update_intake(id, upd, &actor, Utc::now())
+        .await?;
+    Ok(Json(ticket_view(&st, id).await?))
+}
+
+pub async fn get_ticket(
+    State(st): State<ApiState>,
+    Extension(actor): Extension<Actor>,
+    ApiPath(key): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ticket_id(&st, &key).await?;
+    visible(&st, &actor, id).await?;
+    Ok(Json(ticket_view(&st, id).await?))
+}
+
+pub async fn history(
+    State(st): State<ApiState>,
+    Extension(actor): Extension<Actor>,
+    ApiPath(key): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ticket_id(&st, &key).await?;
+    visible(&st, &actor, id).await?;
+    let number = st
+        .tickets
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("ticket {id} not found")))?
+        .ticket
+        .number;
+    let events = st.tickets.audit_of(&format!("ticket:{number}")).await?;
+    Ok(Json(json!({ "items": events })))
+}
+
+pub async fn assignments(
+    State(st): State<ApiState>,
+    Extension(actor): Extension<Actor>,
+    ApiQuery(mut f): ApiQuery<AssignmentFilter>,
+) -> Result<Json<Value>, ApiError> {
+    if let Role::UnitLiaison { unit } = actor.role {
+        f.unit = Some(i64::try_from(unit).unwrap_or(i64::MAX));
+    }
+    let page = st.tickets.list_assignments(&f).await?;
+    Ok(Json(serde_json::to_value(page).map_err(ApiError::internal)?))
+}
+
+pub async fn verify_audit(
+    State(st): State<ApiState>,
+    Extension(actor): Extension<Actor>,
+) -> Result<Json<Value>, ApiError> {
+    if !matches!(actor.role, Role::Admin | Role::Supervisor) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only an admin or supervisor may verify the audit log",
+        ));
+    }
+    let v = st.tickets.verify_audit(Vec::new()).await?;
+    Ok(Json(json!({
+        "ok": v.ok(),
+        "report": v.report,
+        "error": v.error,
+        "head_mismatch": v.head_mismatch,
+    })))
+}
+
+/// A unit by id (`7`) or code (`"traffic_bureau"`).
+#[derive(Deserialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum UnitRef {
+    Id(u64),
+    Code(String),
+}
+
+/// The API's actions. Mostly one workflow action each; `dispatch` from `accepted` also queues the ticket (with
+/// the centre's SLA policy), and `merge` touches the duplicate and the master.
+#[derive(Deserialize, Debug)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ActionBody {
+    Accept,
+    CloseAtIntake {
+        answer: String,
+    },
+    QueueForDispatch,
+    Dispatch {
+        lead: Option<UnitRef>,
+        #[serde(default)]
+        co: Vec<UnitRef>,
+    },
+    HandOff {
+        to: String,
+        #[serde(default)]
+        note: String,
+    },
+    Reject {
+        reason: String,
+    },
+    Sign {
+        assignment: Option<AssignmentId>,
+    },
+    SubDispatch {
+        parent: Option<AssignmentId>,
+        unit: UnitRef,
+        due: Option<DateTime<Utc>>,
+    },
+    Contact {
+        assignment: Option<AssignmentId>,
+        at: Option<DateTime<Utc>>,
+        method: ContactMethod,
+    },
+    Reply {
+        assignment: Option<AssignmentId>,
+        contacted_at: Option<DateTime<Utc>>,
+        contact_method: Option<ContactMethod>,
+        outcome: Outcome,
+        public_text: String,
+        #[serde(default)]
+        internal_notes: String,
+    },
+    Review {
+        assignment: Option<AssignmentId>,
+        approve: bool,
+        #[serde(default)]
+        note: String,
+    },
+    Return {
+        assignment: Option<AssignmentId>,
+        reason: String,
+    },
+    Extend {
+        assignment: Option<AssignmentId>,
+        days: u32,
+        reason: String,
+    },
+    CoHandling {
+        assignment: Option<AssignmentId>,
+        unit: UnitRef,
+        reason: String,
+    },
+    Decide {
+        assignment: Option<AssignmentId>,
+        request: Option<u32>,
+        approve: bool,
+        #[serde(default)]
+        note: String,
+    },
+    Callback {
+        reached: bool,
+        resolved: Option<bool>,
+        grade: Option<String>,
+        #[serde(default)]
+        comment: String,
+        #[serde(default)]
+        unit_caused: bool,
+    },
+    Close {
+        #[serde(default)]
+        note: String,
+    },
+    Reopen {
+        reason: String,
+    },
+    Urge {
+        assignment: Option<AssignmentId>,
+        reason: String,
+    },
+    Supervise {
+        assignment: Option<AssignmentId>,
+        reason: String,
+    },
+    Notice {
+        assignment: Option<AssignmentId>,
+        reason: String,
+    },
+    Merge {
+        into: String,
+    },
+    Archive,
+}
+
+async fn unit_id(st: &ApiState, r: &UnitRef) -> Result<UnitId, ApiError> {
+    match r {
+        UnitRef::Id(id) => Ok(*id),
+        UnitRef::Code(code) => {
+            let id = st
+                .tickets
+                .unit_id_by_code(code)
+                .await?
+                .ok_or_else(|| unprocessable(format!("unit: unknown code {code:?}")))?;
+            u64::try_from(id).map_err(|_| unprocessable(format!("unit: bad id {id}")))
+        }
+    }
+}
+
+/// The assignment an action means when the body names none: a liaison's open assignment of its own unit
+/// (the newest), for the centre the lead.
+fn default_assignment(
+    flow: &Flow,
+    actor: &Actor,
+    given: Option<AssignmentId>,
+) -> Result<AssignmentId, ApiError> {
+    if let Some(a) = given {
+        return Ok(a);
+    }
+    let open = |s: AssignmentState| {
+        matches!(
+            s,
+            AssignmentState::Dispatched | AssignmentState::Signed | AssignmentState::Replied
+        )
+    };
+    let found = match actor.role {
+        Role::UnitLiaison { unit } => flow
+            .assignments
+            .iter()
+            .rev()
+            .find(|a| a.unit == unit && open(a.state))
+            .map(|a| a.id),
+        _ => flow.lead().map(|a| a.id),
+    };
+    found.ok_or_else(|| unprocessable("assignment: none open for you on this ticket; name one"))
+}
+
+fn emergency(to: &str) -> Result<EmergencyService, ApiError> {
+    Ok(match to {
+        "110" | "police_110" => EmergencyService::Police110,
+        "119" | "fire_119" => EmergencyService::Fire119,
+        "120" | "ambulance_120" => EmergencyService::Ambulance120,
+        "122" | "traffic_122" => EmergencyService::Traffic122,
+        other => {
+            return Err(unprocessable(format!(
+                "to: {other:?} is not 110, 119, 120 or 122"
+            )))
+        }
+    })
+}
+
+/// Turns the API action into the workflow steps to run in one transaction.
+async fn steps_for(
+    st: &ApiState,
+    setup: &RoutingSetup,
+    id: i64,
+    body: ActionBody,
+    actor: &Actor,
+) -> Result<Vec<ApplyStep>, ApiError> {
+    let one = |action: Action| Ok(vec![ApplyStep { ticket: id, action }]);
+    let flow = || async {
+        st.tickets.workflow(id).await?.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "the ticket has not been accepted yet",
+            )
+        })
+    };
+    match body {
+        ActionBody::Accept => one(Action::Accept),
+        ActionBody::CloseAtIntake { answer } => one(Action::CloseAtIntake { answer }),
+        ActionBody::QueueForDispatch => one(Action::QueueForDispatch {
+            policy: setup.policy.clone(),
+        }),
+        ActionBody::Dispatch { lead, co } => {
+            let detail = st
+                .tickets
+                .get(id)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("ticket {id} not found")))?;
+            let mut co_ids = Vec::new();
+            for u in &co {
+                co_ids.push(unit_id(st, u).await?);
+            }
+            let lead = match lead {
+                Some(u) => unit_id(st, &u).await?,
+                None => {
+                    let case = &detail.ticket.case;
+                    let local = Utc::now()
+                        .with_timezone(&hotline_calendar::shanghai())
+                        .naive_local();
+                    let (code, co_codes) = match setup.taxonomy.route(
+                        case.category.as_deref(),
+                        case.area.as_deref(),
+                        local,
+                    ) {
+                        Routing::Automatic { lead, co, .. } => (lead, co),
+                        Routing::Fallback { lead } => (lead, Vec::new()),
+                        Routing::Manual => {
+                            return Err(unprocessable(
+                                "lead: no catalogue rule or district government matches this ticket; name the lead unit",
+                            ))
+                        }
+                    };
+                    if co.is_empty() {
+                        for c in &co_codes {
+                            co_ids.push(unit_id(st, &UnitRef::Code(c.clone())).await?);
+                        }
+                    }
+                    unit_id(st, &UnitRef::Code(code)).await?
+                }
+            };
+            let mut steps = Vec::new();
+            if detail.ticket.case.state == "accepted" {
+                steps.push(ApplyStep {
+                    ticket: id,
+                    action: Action::QueueForDispatch {
+                        policy: setup.policy.clone(),
+                    },
+                });
+            }
+            steps.push(ApplyStep {
+                ticket: id,
+                action: Action::Dispatch { lead, co: co_ids },
+            });
+            Ok(steps)
+        }
+        ActionBody::HandOff { to, note } => one(Action::HandOff {
+            to: emergency(&to)?,
+            note,
+        }),
+        ActionBody::Reject { reason } => one(Action::Reject { reason }),
+        ActionBody::Sign { assignment } => {
+            let assignment = default_assignment(&flow().await?, actor, assignment)?;
+            one(Action::Sign { assignment })
+        }
+        ActionBody::SubDispatch { parent, unit, due } => {
+            let parent = default_assignment(&flow().await?, actor, parent)?;
+            let unit = unit_id(st, &unit).await?;
+            one(Action::SubDispatch { parent, unit, due })
+        }
+        ActionBody::Contact { assignment, at, method } => {
+            let assignment = default_assignment(&flow().await?, actor, assignment)?;
+            one(Action::RecordContact {
+                assignment,
+                at: at.unwrap_or_else(Utc::now),
+                method,
+            })
+        }
+        ActionBody::Reply {
+            assignment,
+            contacted_at,
+            contact_method,
+            outcome,
+            public_text,
+            internal_notes,
+        } => {
+            let assignment = default_assignment(&flow().await?, actor, assignment)?;
+            one(Action::Reply {
+                assignment,
+                reply: Reply {
+                    contacted_at,
+                    contact_method,
+                    outcome,
+                    public_text,
+                    internal_notes,
+                },
+            })
+        }
+        ActionBody::Review {
+            assignment,
+            approve,
+            note,
+        } => {
+            let f = flow().await?;
+            // A parent unit reviews its child's reply: default to the replied child of the liaison's unit.
+            let assignment = match (assignment, actor.role) {
+                (Some(a), _) => a,
+                (None, Role::UnitLiaison { unit }) => f
+                    .assignments
+                    .iter()
+                    .find(|a| {
+                        a.state == AssignmentState::Replied
+                            && a.parent
+                                .and_then(|p| f.assignment(p))
+                                .is_some_and(|p| p.unit == unit)
+                    })
+                    .map(|a| a.id)
+                    .ok_or_else(|| unprocessable("assignment: no reply waiting for your review"))?,
+                (None, _) => default_assignment(&f, actor, None)?,
+            };
+            one(Action::Review {
+                assignment,
+                approve,
+                note,
+            })
+        }
+        ActionBody::Return { assignment, reason } => {
+            let assignment = default_assignment(&flow().await?, actor, assignment)?;
+            one(Action::Request {
+                assignment,
+                kind: RequestKind::Return,
+                reason,
+            })
+        }
+        ActionBody::Extend {
+            assignment,
+            days,
+            reason,
+        } => {
+            let assignment = default_assignment(&flow().await?, actor, assignment)?;
+            one(Action::Request {
+                assignment,
+                kind: RequestKind::Extension { days },
+                reason,
+            })
+        }
+        ActionBody::CoHandling {
+            assignment,
+            unit,
+            reason,
+        } => {
+            let assignment = default_assignment(&flow().await?, actor, assignment)?;
+            let unit = unit_id(st, &unit).await?;
+            one(Action::Request {
+                assignment,
+                kind: RequestKind::CoHandling { unit },
+                reason,
+            })
+        }
+        ActionBody::Decide {
+            assignment,
+            request,
+            approve,
+            note,
+        } => {
+            let f = flow().await?;
+            // Without names: the only pending request on the ticket.
+            let pending: Vec<(AssignmentId, u32)> = f
+                .assignments
+                .iter()
+                .filter(|a| assignment.is_none_or(|x| x == a.id))
+                .flat_map(|a| {
+                    a.requests
+                        .iter()
+                        .filter(|r| r.status == RequestStatus::Pending)
+                        .map(move |r| (a.id, r.id))
+                })
+                .filter(|(_, r)| request.is_none_or(|x| x == *r))
+                .collect();
+            let (assignment, request) = match (assignment, request, pending.as_slice()) {
+                (Some(a), Some(r), _) => (a, r),
+                (_, _, [one]) => *one,
+                (_, _, []) => return Err(unprocessable("request: no pending request to decide")),
+                _ => {
+                    return Err(unprocessable(
+                        "request: several pending requests; name assignment and request",
+                    ))
+                }
+            };
+            one(Action::Decide {
+                assignment,
+                request,
+                approve,
+                note,
+            })
+        }
+        ActionBody::Callback {
+            reached,
+            resolved,
+            grade,
+            comment,
+            unit_caused,
+        } => {
+            let grade = match grade {
+                None => None,
+                Some(code) => Some(setup.scale.grade(&code).cloned().ok_or_else(|| {
+                    let codes: Vec<&str> =
+                        setup.scale.grades.iter().map(|g| g.code.as_str()).collect();
+                    unprocessable(format!(
+                        "grade: {code:?} is not on the scale ({})",
+                        codes.join(", ")
+                    ))
+                })?),
+            };
+            one(Action::Callback {
+                attempt: CallbackAttempt {
+                    reached,
+                    resolved,
+                    grade,
+                    comment,
+                    unit_caused,
+                },
+            })
+        }
+        ActionBody::Close { note } => {
+            // Answered at intake when nothing was dispatched; otherwise a close without a satisfied callback.
+            let state = st
+                .tickets
+                .get(id)
+                .await?
+                .map(|d| d.ticket.case.state)
+                .unwrap_or_default();
+            if state == "accepted" {
+                one(Action::CloseAtIntake { answer: note })
+            } else {
+                one(Action::Close { note })
+            }
+        }
+        ActionBody::Reopen { reason } => one(Action::Reopen { reason }),
+        ActionBody::Urge { assignment, reason } => one(Action::Supervise {
+            assignment,
+            level: SupervisionLevel::Urge,
+            reason,
+        }),
+        ActionBody::Supervise { assignment, reason } => one(Action::Supervise {
+            assignment,
+            level: SupervisionLevel::Supervise,
+            reason,
+        }),
+        ActionBody::Notice { assignment, reason } => one(Action::Supervise {
+            assignment,
+            level: SupervisionLevel::Notice,
+            reason,
+        }),
+        ActionBody::Merge { into } => {
+            let master = ticket_id(st, &into).await?;
+            if master == id {
+                return Err(unprocessable("into: a ticket cannot be merged into itself"));
+            }
+            let number = |t: i64| async move {
+                st.tickets
+                    .get(t)
+                    .await?
+                    .map(|d| d.ticket.number)
+                    .ok_or_else(|| ApiError::not_found(format!("ticket {t} not found")))
+            };
+            let (dup_no, master_no) = (number(id).await?, number(master).await?);
+            Ok(vec![
+                ApplyStep {
+                    ticket: id,
+                    action: Action::MergeInto { master: master_no },
+                },
+                ApplyStep {
+                    ticket: master,
+                    action: Action::AbsorbDuplicate { duplicate: dup_no },
+                },
+            ])
+        }
+        ActionBody::Archive => one(Action::Archive),
+    }
+}
+
+pub async fn act(
+    State(st): State<ApiState>,
+    Extension(actor): Extension<Actor>,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let setup = setup(&st)?;
+    let id = ticket_id(&st, &key).await?;
+    visible(&st, &actor, id).await?;
+    // Parsed here rather than by the extractor so that a wrong body is a 422 naming the problem.
+    let body: ActionBody = serde_json::from_value(body)
+        .map_err(|e| unprocessable(format!("action body: {e}")))?;
+    let steps = steps_for(&st, setup, id, body, &actor).await?;
+    let cal = setup.calendar();
+    st.tickets
+        .apply(steps, &actor, Utc::now(), &cal, setup.top_grade())
+        .await?;
+    Ok(Json(ticket_view(&st, id).await?))
+}
+
+impl From<hotline_workflow::WorkflowError> for ApiError {
+    fn from(e: hotline_workflow::WorkflowError) -> Self {
+        use hotline_workflow::WorkflowError as W;
+        match e {
+            W::Conflict(r) => ApiError::new(StatusCode::CONFLICT, "conflict", r),
+            W::Forbidden(r) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", r),
+            W::NotFound(r) => ApiError::not_found(r),
+            W::Invalid(r) => unprocessable(r),
+        }
+    }
+}
