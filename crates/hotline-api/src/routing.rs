@@ -77,8 +77,16 @@ fn unprocessable(reason: impl Into<String>) -> ApiError {
 
 /// `{id}`: a numeric id or a ticket number.
 async fn ticket_id(st: &ApiState, key: &str) -> Result<i64, ApiError> {
-    if let Ok(id) = key.parse::<i64>() {
-        return Ok(id);
+    if key.bytes().all(|b| b.is_ascii_digit()) {
+        return key
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request(format!("id: {key} is out of range")));
+    }
+    // Ticket numbers look like 20261123-000042; anything else is a malformed path, not a missing ticket.
+    if !key.contains('-') || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(ApiError::bad_request(format!(
+            "id: expected a ticket id or number, got {key:?}"
+        )));
     }
     st.tickets
         .id_of_number(key)
