@@ -4,6 +4,7 @@
 use super::*;
 
 mod emergency;
+mod routing;
 
 pub(crate) struct Ctx<'a> {
     pub(crate) file: &'a str,
@@ -62,6 +63,7 @@ impl Ctx<'_> {
         let caller_priority = self.caller_priority(raw.caller_priority)?;
         let emergency = self.emergency(raw.emergency)?;
         let sos = self.sos(raw.sos, &lines, &queues, &emergency, &trunks)?;
+        let routing = self.routing(raw.routing)?;
         let shutdown_grace_secs =
             self.non_negative("shutdown_grace_secs", raw.shutdown_grace_secs, 30)?;
         Ok(Config {
@@ -78,6 +80,7 @@ impl Ctx<'_> {
             caller_priority,
             emergency,
             sos,
+            routing,
             shutdown_grace_secs,
         })
     }

@@ -75,6 +75,8 @@ pub struct Config {
     pub emergency: BTreeMap<String, String>,
     /// `[sos]`: one-key SOS handsets. Present when the section is written or a line has `kind = "sos"`.
     pub sos: Option<SosConfig>,
+    /// `[routing]`: the ticket routing core (工单流转). Always present; every key has a default.
+    pub routing: RoutingSettings,
     /// How long calls in progress may go on after a shutdown request. Default 30.
     pub shutdown_grace_secs: u64,
 }
@@ -344,6 +346,28 @@ pub enum LineKind {
     Normal,
     /// One-key SOS handsets (and whoever dials this number): see [`SosConfig`].
     Sos,
+}
+
+/// `[routing]`: deadlines, satisfaction scale and data files of the ticket routing core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutingSettings {
+    /// Categories, areas, units and the dispatch catalogue. `None`: `config/routing.toml` when it exists, else
+    /// the sample built into the binary.
+    pub file: Option<String>,
+    /// Working-day calendar files (`<year>.toml`). `None`: `config/calendar` when it exists, else the official
+    /// calendars built into the binary.
+    pub calendar_dir: Option<String>,
+    /// Deadline preset: `laishan`, `changchun`, `guangdong` or `shandong`. Default `guangdong`.
+    pub sla: String,
+    /// Callback grades: `abc` (A/B/C), `three_level` (满意/基本满意/不满意) or `five_level` (好差评). Default
+    /// `three_level`.
+    pub grade_scale: String,
+    /// A ticket of the same caller on the same major category within this many days is a repeat. Default 7.
+    pub repeat_window_days: u32,
+    /// First-response time of text channels (SMS, web, WeChat, app, mailbox), minutes; 0 = none. Default 3.
+    pub first_response_mins: u32,
+    /// How often deadlines are checked for warnings and supervision, seconds. Default 30.
+    pub sweep_secs: u64,
 }
 
 /// `[sos]`: calls from registered SOS handsets and to `kind = "sos"` lines.

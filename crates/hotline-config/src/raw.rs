@@ -37,7 +37,21 @@ pub struct RawConfig {
     #[serde(default)]
     pub emergency: BTreeMap<String, String>,
     pub sos: Option<RawSos>,
+    #[serde(default)]
+    pub routing: RawRouting,
     pub shutdown_grace_secs: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouting {
+    pub file: Option<String>,
+    pub calendar_dir: Option<String>,
+    pub sla: Option<String>,
+    pub grade_scale: Option<String>,
+    pub repeat_window_days: Option<i64>,
+    pub first_response_mins: Option<i64>,
+    pub sweep_secs: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

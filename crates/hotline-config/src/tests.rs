@@ -2,6 +2,7 @@ use super::*;
 
 mod issue3;
 mod issue4;
+mod issue5;
 mod queues;
 mod shipped;
 
