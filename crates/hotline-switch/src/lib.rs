@@ -12,6 +12,7 @@ mod call;
 mod calls;
 mod feature;
 mod messages;
+pub mod routing_core;
 mod sip_actor;
 mod sipbuild;
 mod sos_contacts;
@@ -186,6 +187,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
             url: config.database.url.clone(),
             source,
         })?;
+    let routing_data = routing_core::load_routing(&config.routing)?;
+    let calendar = Arc::new(std::sync::RwLock::new(routing_core::load_calendar(
+        &config.routing,
+    )?));
     let prompts = Prompts::load(&config.sounds.dir, &config.sounds.language)
         .map_err(|e| SwitchError::Sounds(e.to_string()))?;
     let media_ip = config.media.ip;
@@ -275,7 +280,16 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     .with_calls(Arc::new(calls::SwitchCallControl {
         registry: ctx.calls.clone(),
     }))
-    .with_sos_hook(sos_voice::hook(&config));
+    .with_sos_hook(sos_voice::hook(&config))
+    .with_routing(routing_core::setup(&config.routing, routing_data, calendar));
+    routing_core::spawn_sweeper(
+        ctx.tickets.clone(),
+        api_state
+            .routing
+            .as_ref()
+            .and_then(|r| r.scale.grades.first().map(|g| g.code.clone())),
+        Duration::from_secs(config.routing.sweep_secs),
+    );
     let draining = api_state.draining.clone();
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
