@@ -71,6 +71,10 @@ pub enum TicketError {
     /// An SOS handset with this (normalised) number is already registered (the API's 409).
     #[error("SOS device {0} is already registered")]
     SosDeviceExists(String),
+    /// The value clashes with a stored one, e.g. a unit code or user id already taken (the API's 409).
+    /// The text starts with the field: `code: …`.
+    #[error("{0}")]
+    Conflict(String),
     /// A row holds a value this version does not understand.
     #[error("unexpected value in database: {0}")]
     Corrupt(String),
@@ -265,12 +269,17 @@ macro_rules! with_pool {
 }
 
 mod callbacks;
+pub mod directory;
 pub mod handoffs;
 pub mod sos;
 mod stats;
 
 pub use callbacks::{
     Callback, CallbackFilter, CallbackKind, CallbackStatus, CallbackUpdate, NewCallback,
+};
+pub use directory::{
+    CalendarDay, CatalogueRuleRow, KbItemRow, NewCatalogueRule, NewKbItem, NewUnit, NewUser,
+    Principal, Unit, UnitFilter, UnitInput, UnitKind, User, UserRole, UserUpdate,
 };
 pub use handoffs::{
     Handoff, HandoffMode, HandoffOutcome, HandoffUpdate, NewHandoff, HANDOFF_PARTNERS,
