@@ -41,6 +41,15 @@ impl ApiError {
         )
     }
 
+    pub fn forbidden(reason: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", reason)
+    }
+
+    /// 400 `invalid`: a value breaks a rule; `reason` starts with the field.
+    pub fn invalid(reason: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid", reason)
+    }
+
     pub fn not_found(reason: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", reason)
     }
@@ -79,6 +88,10 @@ impl From<TicketError> for ApiError {
             TicketError::NotFound(id) => ApiError::not_found(format!("ticket {id} not found")),
             TicketError::CallbackNotFound(id) => {
                 ApiError::not_found(format!("callback {id} not found"))
+            }
+            e @ TicketError::Invalid { .. } => ApiError::invalid(e.to_string()),
+            TicketError::Conflict(reason) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", reason)
             }
             other => ApiError::internal(other),
         }
@@ -149,8 +162,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|r| rejection(r.status(), r.body_text()))?;
-        serde_json::from_slice(&bytes)
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de)
             .map(ApiJson)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {}", field_error(&e))))
     }
+}
+
+/// `field: what is wrong` (serde's text alone often does not say which field).
+fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = e.path().to_string();
+    if path.is_empty() || path == "." {
+        e.inner().to_string()
+    } else {
+        format!("{path}: {}", e.inner())
+    }
+}
+
+/// Reads a JSON value already parsed (e.g. a PUT body completed with stored fields) into `T`,
+/// naming the field that fails.
+pub(crate) fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(v).map_err(
+        |e: serde_path_to_error::Error<serde_json::Error>| {
+            ApiError::bad_request(format!("invalid JSON body: {}", field_error(&e)))
+        },
+    )
 }

@@ -23,25 +23,36 @@
 //!   `…/monitor` `{"supervisor", "mode"}` — 202 once started (see `calls`).
 //! * `GET /metrics` — no auth; Prometheus text format.
 //!
-//! Every `/api/v1` route needs `Authorization: Bearer <admin_token>`. Every error is
+//! * `POST /api/v1/login` (no auth), `POST /api/v1/logout`, `GET /api/v1/me` — sessions (see `auth`).
+//! * `/api/v1/users`, `/api/v1/units`, `/api/v1/catalogue`, `/api/v1/kb`, `/api/v1/calendar` — the
+//!   directory of the routing core (see `users`, `units`, `catalogue`, `kb`, `calendar`).
+//!
+//! Every other `/api/v1` route needs `Authorization: Bearer <token>`: the configured admin token or
+//! a session token from login (403 `forbidden` when the caller's role may not do it). Every error is
 //! `{"error": "<code>", "reason": "<text>"}`: 400 `bad_request`/`invalid`, 401 `unauthorized`,
-//! 404 `not_found`, 405 `method_not_allowed`, 409 `conflict`, 413 `payload_too_large`,
+//! 403 `forbidden`, 404 `not_found`, 405 `method_not_allowed`, 409 `conflict`, 413 `payload_too_large`,
 //! 416 `range_not_satisfiable`, 500 `internal`, 503 `unavailable`.
 
 pub mod agents_model;
+pub mod auth;
+mod calendar;
 pub mod calls;
+mod catalogue;
 mod error;
+pub mod kb;
 mod live;
 mod recording;
 pub mod routing;
 mod sos;
+mod units;
+mod users;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -53,9 +64,13 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 pub use agents_model::{AgentState, AgentStatus, AgentView};
+pub use auth::{require_role, AgentLogin};
+pub use calendar::overlay as calendar_overlay;
 pub use calls::{CallControl, CallControlError, CallView, LegView, MonitorMode, TransferMode};
 pub use error::{ApiError, ApiJson, ApiPath, ApiQuery};
 pub use routing::RoutingSetup;
+pub use hotline_tickets::Principal;
+pub use kb::load_kb;
 
 /// Longest accepted break reason, in characters (it is shown on supervisor screens).
 pub const MAX_REASON_CHARS: usize = 200;
@@ -134,6 +149,17 @@ pub struct ApiState {
     pub draining: Arc<AtomicBool>,
     /// The routing core's rules and trees; its routes answer 503 without them.
     pub routing: Option<Arc<RoutingSetup>>,
+    /// Agents of the config file, who log in with their id and SIP password.
+    pub agent_logins: Arc<Vec<AgentLogin>>,
+    /// How long a login lasts.
+    pub session_ttl: chrono::TimeDelta,
+    /// Search index of the active knowledge-base items (kept in step by `/api/v1/kb` writes).
+    pub kb: Arc<RwLock<hotline_kb::KbIndex>>,
+    /// The working-day calendar deadlines are computed with: the files plus the stored edits, changed
+    /// in place by `/api/v1/calendar` edits.
+    pub calendar: Arc<RwLock<hotline_calendar::Calendar>>,
+    /// The calendar as the files give it (what a deleted edit reverts to).
+    pub calendar_base: Arc<hotline_calendar::Calendar>,
 }
 
 impl ApiState {
@@ -150,12 +176,48 @@ impl ApiState {
             on_sos_device: None,
             draining: Arc::new(AtomicBool::new(false)),
             routing: None,
+            agent_logins: Arc::new(Vec::new()),
+            session_ttl: chrono::TimeDelta::hours(auth::DEFAULT_SESSION_TTL_HOURS),
+            kb: Arc::new(RwLock::new(hotline_kb::KbIndex::new())),
+            calendar: Arc::new(RwLock::new(hotline_calendar::Calendar::new())),
+            calendar_base: Arc::new(hotline_calendar::Calendar::new()),
         }
     }
 
     /// Enables the ticket lifecycle routes (`POST /tickets`, `…/actions`, assignments).
     pub fn with_routing(mut self, setup: RoutingSetup) -> ApiState {
         self.routing = Some(Arc::new(setup));
+        self
+    }
+
+
+    /// Agents (and supervisors) of the config file who may log in with their SIP password; checked
+    /// before the users table.
+    pub fn with_agent_logins(mut self, logins: Vec<AgentLogin>) -> ApiState {
+        self.agent_logins = Arc::new(logins);
+        self
+    }
+
+    pub fn with_session_ttl(mut self, ttl: chrono::TimeDelta) -> ApiState {
+        self.session_ttl = ttl;
+        self
+    }
+
+    /// The knowledge-base index to search (see [`load_kb`]).
+    pub fn with_kb(mut self, index: hotline_kb::KbIndex) -> ApiState {
+        self.kb = Arc::new(RwLock::new(index));
+        self
+    }
+
+    /// The calendar of the files (`Calendar::from_dir`) and the stored edits
+    /// (`TicketStore::list_calendar_days`) laid over it; read deadlines from [`ApiState::calendar`].
+    pub fn with_calendar(
+        mut self,
+        files: hotline_calendar::Calendar,
+        edits: &[hotline_tickets::CalendarDay],
+    ) -> ApiState {
+        self.calendar = Arc::new(RwLock::new(calendar::overlay(&files, edits)));
+        self.calendar_base = Arc::new(files);
         self
     }
 
@@ -227,8 +289,42 @@ pub fn router(state: ApiState) -> Router {
                 .put(sos::replace_device)
                 .delete(sos::delete_device),
         )
+        .route("/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/users", get(users::list).post(users::create))
+        .route(
+            "/users/{id}",
+            get(users::get).put(users::update).delete(users::deactivate),
+        )
+        .route("/units", get(units::list).post(units::create))
+        .route(
+            "/units/{id}",
+            get(units::get).put(units::update).delete(units::deactivate),
+        )
+        .route("/catalogue", get(catalogue::list).post(catalogue::create))
+        .route(
+            "/catalogue/{id}",
+            get(catalogue::get)
+                .put(catalogue::update)
+                .delete(catalogue::delete),
+        )
+        .route("/kb", get(kb::search).post(kb::create))
+        .route("/kb/{id}", get(kb::get).put(kb::update).delete(kb::delete))
+        .route("/calendar", get(calendar::year))
+        .route("/calendar/add", get(calendar::add))
+        .route(
+            "/calendar/{date}",
+            get(calendar::get_day)
+                .put(calendar::put_day)
+                .delete(calendar::delete_day),
+        )
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), require_token));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        // Added after the layer: no token needed.
+        .route("/login", post(auth::login));
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(live::metrics))
@@ -283,17 +379,6 @@ fn bearer(req: &Request) -> Option<&str> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
-}
-
-async fn require_token(State(st): State<ApiState>, mut req: Request, next: Next) -> Response {
-    match bearer(&req) {
-        Some(token) if token_matches(token, &st.admin_token) => {
-            req.extensions_mut()
-                .insert(hotline_workflow::Actor::new("admin", hotline_workflow::Role::Admin));
-            next.run(req).await
-        }
-        _ => ApiError::unauthorized().into_response(),
-    }
 }
 
 async fn list_tickets(

@@ -15,7 +15,7 @@
 //! A dispatch without a `lead` asks the catalogue: a matching rule, else the district government of the
 //! ticket's area (兜底), else 422 asking for a lead.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -40,8 +40,6 @@ pub struct RoutingSetup {
     pub policy: SlaPolicy,
     pub scale: GradeScale,
     pub taxonomy: Arc<Taxonomy>,
-    /// Shared with the calendar API, which edits it.
-    pub calendar: Arc<RwLock<Calendar>>,
     pub repeat_window_days: u32,
     /// First-response time of text channels (SMS, web, WeChat, app, mailbox), in minutes; 0 for none.
     pub first_response_mins: u32,
@@ -52,12 +50,14 @@ impl RoutingSetup {
         self.scale.grades.first().map(|g| g.code.as_str())
     }
 
-    /// A copy of the calendar: a lock guard must not live across the store's awaits.
-    fn calendar(&self) -> Calendar {
-        match self.calendar.read() {
-            Ok(c) => c.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+}
+
+/// A copy of the calendar (files plus edits made through `/api/v1/calendar`): a lock guard must not live
+/// across the store's awaits.
+fn calendar(st: &ApiState) -> Calendar {
+    match st.calendar.read() {
+        Ok(c) => c.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
     }
 }
 
@@ -225,7 +225,7 @@ pub async fn create_ticket(
         repeat_window_days: setup.repeat_window_days,
         accept: b.accept.unwrap_or(true),
     };
-    let cal = setup.calendar();
+    let cal = calendar(&st);
     let t = st
         .tickets
         .create_ticket(new, &actor, Utc::now(), &cal)
@@ -472,6 +472,61 @@ fn default_assignment(
     found.ok_or_else(|| unprocessable("assignment: none open for you on this ticket; name one"))
 }
 
+/// The dispatch catalogue as stored (editable through `/api/v1/catalogue`), asked for a category and area now.
+/// Rules limited to working days or days off are kept or dropped by today's calendar before matching.
+pub(crate) async fn catalogue_route(
+    st: &ApiState,
+    setup: &RoutingSetup,
+    category: Option<&str>,
+    area: Option<&str>,
+) -> Result<Routing, ApiError> {
+    let local = Utc::now()
+        .with_timezone(&hotline_calendar::shanghai())
+        .naive_local();
+    let working_today = calendar(st).is_working_day(local.date());
+    let rows = st.tickets.list_catalogue_rules().await?;
+    let mut rules = Vec::with_capacity(rows.len());
+    for r in rows {
+        let days = r.days.clone().unwrap_or_default();
+        if (days.iter().any(|d| d == "working") && !working_today)
+            || (days.iter().any(|d| d == "rest") && working_today)
+        {
+            continue;
+        }
+        let weekdays: Vec<chrono::Weekday> = days.iter().filter_map(|d| d.parse().ok()).collect();
+        let time = |s: &str| match s {
+            "24:00" => chrono::NaiveTime::from_hms_milli_opt(23, 59, 59, 999),
+            other => hotline_workflow::TimeWindow::parse_hhmm(other),
+        };
+        let window = match (r.window_from.as_deref(), r.window_to.as_deref()) {
+            (Some(f), Some(t)) => match (time(f), time(t)) {
+                (Some(from), Some(to)) => Some(hotline_workflow::TimeWindow {
+                    from,
+                    to,
+                    days: weekdays,
+                }),
+                // Stored values are checked on write; a bad one is skipped rather than routing wrongly.
+                _ => continue,
+            },
+            _ if !weekdays.is_empty() => Some(hotline_workflow::TimeWindow {
+                from: chrono::NaiveTime::MIN,
+                to: chrono::NaiveTime::MIN,
+                days: weekdays,
+            }),
+            _ => None,
+        };
+        rules.push(hotline_workflow::Rule {
+            id: u64::try_from(r.id).unwrap_or(0),
+            category: r.category,
+            area: r.area,
+            window,
+            lead: r.lead_unit,
+            co: r.co_units,
+        });
+    }
+    Ok(hotline_workflow::Catalogue::new(rules).route(&setup.taxonomy, category, area, local))
+}
+
 fn emergency(to: &str) -> Result<EmergencyService, ApiError> {
     Ok(match to {
         "110" | "police_110" => EmergencyService::Police110,
@@ -524,14 +579,14 @@ async fn steps_for(
                 Some(u) => unit_id(st, &u).await?,
                 None => {
                     let case = &detail.ticket.case;
-                    let local = Utc::now()
-                        .with_timezone(&hotline_calendar::shanghai())
-                        .naive_local();
-                    let (code, co_codes) = match setup.taxonomy.route(
+                    let (code, co_codes) = match catalogue_route(
+                        st,
+                        setup,
                         case.category.as_deref(),
                         case.area.as_deref(),
-                        local,
-                    ) {
+                    )
+                    .await?
+                    {
                         Routing::Automatic { lead, co, .. } => (lead, co),
                         Routing::Fallback { lead } => (lead, Vec::new()),
                         Routing::Manual => {
@@ -802,7 +857,7 @@ pub async fn act(
     let body: ActionBody = serde_json::from_value(body)
         .map_err(|e| unprocessable(format!("action body: {e}")))?;
     let steps = steps_for(&st, setup, id, body, &actor).await?;
-    let cal = setup.calendar();
+    let cal = calendar(&st);
     st.tickets
         .apply(steps, &actor, Utc::now(), &cal, setup.top_grade())
         .await?;

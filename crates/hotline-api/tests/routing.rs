@@ -2,7 +2,7 @@
 //! set, PostgreSQL: intake, catalogue dispatch, sign, reply, review, callback, the refusals, history, the
 //! unit's work list and the audit chain.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -131,11 +131,14 @@ async fn fixture(pg: bool) -> Option<Fixture> {
         policy: SlaPolicy::guangdong(),
         scale: GradeScale::three_level(),
         taxonomy: Arc::new(cfg.taxonomy),
-        calendar: Arc::new(RwLock::new(calendar())),
         repeat_window_days: 7,
         first_response_mins: 3,
     };
-    let app = router(ApiState::new(store, TOKEN, Arc::new(NoAgents)).with_routing(setup));
+    let app = router(
+        ApiState::new(store, TOKEN, Arc::new(NoAgents))
+            .with_calendar(calendar(), &[])
+            .with_routing(setup),
+    );
     Some(Fixture {
         _dir: dir,
         app,

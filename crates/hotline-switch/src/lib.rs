@@ -188,9 +188,27 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
             source,
         })?;
     let routing_data = routing_core::load_routing(&config.routing)?;
-    let calendar = Arc::new(std::sync::RwLock::new(routing_core::load_calendar(
-        &config.routing,
-    )?));
+    let calendar_files = routing_core::load_calendar(&config.routing)?;
+    routing_core::seed(&tickets, &routing_data).await?;
+    let db_err = |source| SwitchError::Database {
+        url: config.database.url.clone(),
+        source,
+    };
+    let calendar_edits = tickets.list_calendar_days().await.map_err(db_err)?;
+    let kb = hotline_api::load_kb(&tickets).await.map_err(db_err)?;
+    let agent_logins = config
+        .agents
+        .iter()
+        .map(|a| hotline_api::AgentLogin {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            password: a.password.clone(),
+            role: match a.role {
+                hotline_config::AgentRole::Agent => hotline_workflow::Role::Agent,
+                hotline_config::AgentRole::Supervisor => hotline_workflow::Role::Supervisor,
+            },
+        })
+        .collect();
     let prompts = Prompts::load(&config.sounds.dir, &config.sounds.language)
         .map_err(|e| SwitchError::Sounds(e.to_string()))?;
     let media_ip = config.media.ip;
@@ -281,7 +299,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         registry: ctx.calls.clone(),
     }))
     .with_sos_hook(sos_voice::hook(&config))
-    .with_routing(routing_core::setup(&config.routing, routing_data, calendar));
+    .with_agent_logins(agent_logins)
+    .with_kb(kb)
+    .with_calendar(calendar_files, &calendar_edits)
+    .with_routing(routing_core::setup(&config.routing, routing_data));
     routing_core::spawn_sweeper(
         ctx.tickets.clone(),
         api_state

@@ -4,7 +4,7 @@
 //! supervision (催办/督办/通报) as deadlines pass.
 
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hotline_api::RoutingSetup;
@@ -75,19 +75,78 @@ pub fn grade_scale(name: &str) -> GradeScale {
 }
 
 /// Everything the API's routing routes need.
-pub fn setup(
-    settings: &RoutingSettings,
-    routing: RoutingConfig,
-    calendar: Arc<RwLock<Calendar>>,
-) -> RoutingSetup {
+pub fn setup(settings: &RoutingSettings, routing: RoutingConfig) -> RoutingSetup {
     RoutingSetup {
         policy: policy(&settings.sla),
         scale: grade_scale(&settings.grade_scale),
         taxonomy: Arc::new(routing.taxonomy),
-        calendar,
         repeat_window_days: settings.repeat_window_days,
         first_response_mins: settings.first_response_mins,
     }
+}
+
+/// Puts the units and catalogue of the routing data into the database: units missing by code are added
+/// (existing ones, maybe edited through the API, are left alone); the catalogue only when the table is empty.
+pub async fn seed(tickets: &TicketStore, routing: &RoutingConfig) -> Result<(), SwitchError> {
+    use hotline_tickets::{NewCatalogueRule, UnitInput, UnitKind};
+    let err = |what: &str, e: hotline_tickets::TicketError| {
+        SwitchError::Config(format!("routing data: seeding {what}: {e}"))
+    };
+    let units: Vec<UnitInput> = routing
+        .taxonomy
+        .units()
+        .iter()
+        .map(|u| UnitInput {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            parent_code: u.parent.clone(),
+            kind: match u.kind {
+                hotline_workflow::UnitKind::Centre => UnitKind::Centre,
+                hotline_workflow::UnitKind::District => UnitKind::District,
+                hotline_workflow::UnitKind::Department => UnitKind::Department,
+                hotline_workflow::UnitKind::Utility => UnitKind::Utility,
+                hotline_workflow::UnitKind::Enterprise => UnitKind::Enterprise,
+                hotline_workflow::UnitKind::Street => UnitKind::Street,
+                hotline_workflow::UnitKind::Community => UnitKind::Community,
+                hotline_workflow::UnitKind::Other => UnitKind::Other,
+            },
+            area: u.area.clone(),
+            partner: u.partner,
+        })
+        .collect();
+    let added = tickets
+        .seed_units(&units)
+        .await
+        .map_err(|e| err("units", e))?;
+    let rules: Vec<NewCatalogueRule> = routing
+        .taxonomy
+        .rules()
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| NewCatalogueRule {
+            position: i32::try_from(i + 1).ok(),
+            category: r.category.clone(),
+            area: r.area.clone(),
+            window_from: r.window.as_ref().map(|w| w.from.format("%H:%M").to_string()),
+            window_to: r.window.as_ref().map(|w| w.to.format("%H:%M").to_string()),
+            days: r.window.as_ref().filter(|w| !w.days.is_empty()).map(|w| {
+                w.days
+                    .iter()
+                    .map(|d| d.to_string().to_ascii_lowercase())
+                    .collect()
+            }),
+            lead_unit: r.lead.clone(),
+            co_units: r.co.clone(),
+            note: format!("rule {} of the routing data", r.id),
+        })
+        .collect();
+    let seeded = tickets
+        .seed_catalogue(&rules)
+        .await
+        .map_err(|e| err("catalogue", e))?;
+    tracing::info!(units_added = added, catalogue_seeded = seeded, "routing data loaded");
+    Ok(())
 }
 
 /// Fires due warnings and supervision every `every`, in batches, until the process ends. A failed sweep is

@@ -74,6 +74,10 @@ pub enum TicketError {
     /// The ticket workflow refused an action (the API maps the kinds to 409, 403, 404 and 422).
     #[error("{0}")]
     Workflow(#[from] hotline_workflow::WorkflowError),
+    /// The value clashes with a stored one, e.g. a unit code or user id already taken (the API's 409).
+    /// The text starts with the field: `code: …`.
+    #[error("{0}")]
+    Conflict(String),
     /// A row holds a value this version does not understand.
     #[error("unexpected value in database: {0}")]
     Corrupt(String),
@@ -292,6 +296,7 @@ macro_rules! with_pool {
 }
 
 mod callbacks;
+pub mod directory;
 pub mod handoffs;
 pub mod routing;
 pub mod sos;
@@ -299,6 +304,10 @@ mod stats;
 
 pub use callbacks::{
     Callback, CallbackFilter, CallbackKind, CallbackStatus, CallbackUpdate, NewCallback,
+};
+pub use directory::{
+    CalendarDay, CatalogueRuleRow, KbItemRow, NewCatalogueRule, NewKbItem, NewUnit, NewUser,
+    Principal, Unit, UnitFilter, UnitInput, UnitKind, User, UserRole, UserUpdate,
 };
 pub use handoffs::{
     Handoff, HandoffMode, HandoffOutcome, HandoffUpdate, NewHandoff, HANDOFF_PARTNERS,

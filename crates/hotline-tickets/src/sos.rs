@@ -138,7 +138,7 @@ pub fn normalize_number(s: &str) -> Option<String> {
     (3..=20).contains(&out.len()).then_some(out)
 }
 
-fn invalid(field: impl Into<String>, reason: impl Into<String>) -> TicketError {
+pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> TicketError {
     TicketError::Invalid {
         field: field.into(),
         reason: reason.into(),
@@ -146,7 +146,7 @@ fn invalid(field: impl Into<String>, reason: impl Into<String>) -> TicketError {
 }
 
 /// Trimmed, non-empty, at most `max` characters.
-fn required(field: &str, s: &str, max: usize) -> Result<String> {
+pub(crate) fn required(field: &str, s: &str, max: usize) -> Result<String> {
     let s = s.trim();
     if s.is_empty() {
         return Err(invalid(field, "required"));
@@ -156,7 +156,7 @@ fn required(field: &str, s: &str, max: usize) -> Result<String> {
 }
 
 /// Trimmed; blank means absent.
-fn optional(field: &str, s: Option<&str>, max: usize) -> Result<Option<String>> {
+pub(crate) fn optional(field: &str, s: Option<&str>, max: usize) -> Result<Option<String>> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => {
@@ -166,7 +166,7 @@ fn optional(field: &str, s: Option<&str>, max: usize) -> Result<Option<String>> 
     }
 }
 
-fn at_most(field: &str, s: &str, max: usize) -> Result<()> {
+pub(crate) fn at_most(field: &str, s: &str, max: usize) -> Result<()> {
     let n = s.chars().count();
     if n > max {
         return Err(invalid(
@@ -334,13 +334,13 @@ macro_rules! bind_fields {
     };
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.is_unique_violation())
 }
 
 /// A LIKE pattern matching `s` anywhere, with LIKE's wildcards in `s` escaped (by `\`).
-fn contains_pattern(s: &str) -> String {
+pub(crate) fn contains_pattern(s: &str) -> String {
     let mut p = String::with_capacity(s.len() + 2);
     p.push('%');
     for c in s.chars() {
