@@ -68,9 +68,9 @@ pub use auth::{require_role, AgentLogin};
 pub use calendar::overlay as calendar_overlay;
 pub use calls::{CallControl, CallControlError, CallView, LegView, MonitorMode, TransferMode};
 pub use error::{ApiError, ApiJson, ApiPath, ApiQuery};
-pub use routing::RoutingSetup;
 pub use hotline_tickets::Principal;
 pub use kb::load_kb;
+pub use routing::RoutingSetup;
 
 /// Longest accepted break reason, in characters (it is shown on supervisor screens).
 pub const MAX_REASON_CHARS: usize = 200;
@@ -189,7 +189,6 @@ impl ApiState {
         self.routing = Some(Arc::new(setup));
         self
     }
-
 
     /// Agents (and supervisors) of the config file who may log in with their SIP password; checked
     /// before the users table.

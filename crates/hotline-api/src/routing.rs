@@ -49,7 +49,6 @@ impl RoutingSetup {
     fn top_grade(&self) -> Option<&str> {
         self.scale.grades.first().map(|g| g.code.as_str())
     }
-
 }
 
 /// A copy of the calendar (files plus edits made through `/api/v1/calendar`): a lock guard must not live
@@ -247,7 +246,11 @@ pub async fn update_ticket(
     let setup = setup(&st)?;
     let id = ticket_id(&st, &key).await?;
     visible(&st, &actor, id).await?;
-    let (major, district) = classify(&setup.taxonomy, upd.category.as_deref(), upd.area.as_deref())?;
+    let (major, district) = classify(
+        &setup.taxonomy,
+        upd.category.as_deref(),
+        upd.area.as_deref(),
+    )?;
     upd.category_major = major;
     upd.district = district;
     st.tickets
@@ -293,7 +296,9 @@ pub async fn assignments(
         f.unit = Some(i64::try_from(unit).unwrap_or(i64::MAX));
     }
     let page = st.tickets.list_assignments(&f).await?;
-    Ok(Json(serde_json::to_value(page).map_err(ApiError::internal)?))
+    Ok(Json(
+        serde_json::to_value(page).map_err(ApiError::internal)?,
+    ))
 }
 
 pub async fn verify_audit(
@@ -632,7 +637,11 @@ async fn steps_for(
             let unit = unit_id(st, &unit).await?;
             one(Action::SubDispatch { parent, unit, due })
         }
-        ActionBody::Contact { assignment, at, method } => {
+        ActionBody::Contact {
+            assignment,
+            at,
+            method,
+        } => {
             let assignment = default_assignment(&flow().await?, actor, assignment)?;
             one(Action::RecordContact {
                 assignment,
@@ -854,8 +863,8 @@ pub async fn act(
     let id = ticket_id(&st, &key).await?;
     visible(&st, &actor, id).await?;
     // Parsed here rather than by the extractor so that a wrong body is a 422 naming the problem.
-    let body: ActionBody = serde_json::from_value(body)
-        .map_err(|e| unprocessable(format!("action body: {e}")))?;
+    let body: ActionBody =
+        serde_json::from_value(body).map_err(|e| unprocessable(format!("action body: {e}")))?;
     let steps = steps_for(&st, setup, id, body, &actor).await?;
     let cal = calendar(&st);
     st.tickets

@@ -19,10 +19,22 @@ const DEFAULT_FILE: &str = "config/routing.toml";
 const DEFAULT_CALENDAR_DIR: &str = "config/calendar";
 const EMBEDDED_ROUTING: &str = include_str!("../../../config/routing.toml");
 const EMBEDDED_CALENDARS: &[(&str, &str)] = &[
-    ("2024.toml", include_str!("../../../config/calendar/2024.toml")),
-    ("2025.toml", include_str!("../../../config/calendar/2025.toml")),
-    ("2026.toml", include_str!("../../../config/calendar/2026.toml")),
-    ("2027.toml", include_str!("../../../config/calendar/2027.toml")),
+    (
+        "2024.toml",
+        include_str!("../../../config/calendar/2024.toml"),
+    ),
+    (
+        "2025.toml",
+        include_str!("../../../config/calendar/2025.toml"),
+    ),
+    (
+        "2026.toml",
+        include_str!("../../../config/calendar/2026.toml"),
+    ),
+    (
+        "2027.toml",
+        include_str!("../../../config/calendar/2027.toml"),
+    ),
 ];
 
 /// The routing data: the configured file, else `config/routing.toml`, else the built-in sample.
@@ -128,7 +140,10 @@ pub async fn seed(tickets: &TicketStore, routing: &RoutingConfig) -> Result<(), 
             position: i32::try_from(i + 1).ok(),
             category: r.category.clone(),
             area: r.area.clone(),
-            window_from: r.window.as_ref().map(|w| w.from.format("%H:%M").to_string()),
+            window_from: r
+                .window
+                .as_ref()
+                .map(|w| w.from.format("%H:%M").to_string()),
             window_to: r.window.as_ref().map(|w| w.to.format("%H:%M").to_string()),
             days: r.window.as_ref().filter(|w| !w.days.is_empty()).map(|w| {
                 w.days
@@ -145,7 +160,11 @@ pub async fn seed(tickets: &TicketStore, routing: &RoutingConfig) -> Result<(), 
         .seed_catalogue(&rules)
         .await
         .map_err(|e| err("catalogue", e))?;
-    tracing::info!(units_added = added, catalogue_seeded = seeded, "routing data loaded");
+    tracing::info!(
+        units_added = added,
+        catalogue_seeded = seeded,
+        "routing data loaded"
+    );
     Ok(())
 }
 

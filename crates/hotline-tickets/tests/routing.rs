@@ -118,7 +118,10 @@ async fn intake_numbers_accepts_and_audits(db: &TestDb) {
         Some(t0() + Duration::minutes(1))
     );
     assert_eq!(tk.case.first_response_at, Some(t0()));
-    let history = store.audit_of(&format!("ticket:{}", tk.number)).await.unwrap();
+    let history = store
+        .audit_of(&format!("ticket:{}", tk.number))
+        .await
+        .unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].action, "create");
     assert_eq!(history[0].actor, "agent:1001");
@@ -163,7 +166,13 @@ async fn full_lifecycle_sets_kpi_facts(db: &TestDb) {
 
     let t1 = t0() + Duration::hours(3);
     store
-        .apply(vec![step(id, Action::Sign { assignment: 0 })], &liaison(7), t1, &Hours, None)
+        .apply(
+            vec![step(id, Action::Sign { assignment: 0 })],
+            &liaison(7),
+            t1,
+            &Hours,
+            None,
+        )
         .await
         .unwrap();
     let reply = Reply {
@@ -176,7 +185,13 @@ async fn full_lifecycle_sets_kpi_facts(db: &TestDb) {
     let t2 = t0() + Duration::days(2);
     store
         .apply(
-            vec![step(id, Action::Reply { assignment: 0, reply })],
+            vec![step(
+                id,
+                Action::Reply {
+                    assignment: 0,
+                    reply,
+                },
+            )],
             &liaison(7),
             t2,
             &Hours,
@@ -240,7 +255,15 @@ async fn full_lifecycle_sets_kpi_facts(db: &TestDb) {
         .collect();
     assert_eq!(
         actions,
-        ["create", "queue_for_dispatch", "dispatch", "sign", "reply", "review", "callback"]
+        [
+            "create",
+            "queue_for_dispatch",
+            "dispatch",
+            "sign",
+            "reply",
+            "review",
+            "callback"
+        ]
     );
     let flow = store.workflow(id).await.unwrap().unwrap();
     assert_eq!(flow.state, TicketState::Closed);
@@ -250,7 +273,8 @@ async fn full_lifecycle_sets_kpi_facts(db: &TestDb) {
 /// (sign_overdue, resolve_overdue, satisfied, satisfied_strict, returns_approved, extensions_approved,
 /// closed_at_intake) as stored.
 async fn sqlx_facts(db: &TestDb, id: i64) -> (bool, bool, bool, bool, i32, i32, bool) {
-    let sql = "SELECT sign_overdue, resolve_overdue, satisfied, satisfied_strict, returns_approved, \
+    let sql =
+        "SELECT sign_overdue, resolve_overdue, satisfied, satisfied_strict, returns_approved, \
                extensions_approved, closed_at_intake FROM tickets WHERE id = $1";
     match db {
         TestDb::Sqlite { url, .. } => {
@@ -303,7 +327,13 @@ async fn refused_action_changes_nothing(db: &TestDb) {
     assert_eq!(store.audit_page(0, 100).await.unwrap().events.len(), 1);
     assert!(matches!(
         store
-            .apply(vec![step(999, Action::Accept)], &agent(), t0(), &Hours, None)
+            .apply(
+                vec![step(999, Action::Accept)],
+                &agent(),
+                t0(),
+                &Hours,
+                None
+            )
             .await,
         Err(TicketError::NotFound(999))
     ));
@@ -400,10 +430,19 @@ async fn liaison_work_list_and_visibility(db: &TestDb) {
     assert_eq!(page.total, 2);
     // Another unit's liaison cannot sign.
     let err = store
-        .apply(vec![step(a, Action::Sign { assignment: 0 })], &liaison(8), t0(), &Hours, None)
+        .apply(
+            vec![step(a, Action::Sign { assignment: 0 })],
+            &liaison(8),
+            t0(),
+            &Hours,
+            None,
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, TicketError::Workflow(WorkflowError::Forbidden(_))));
+    assert!(matches!(
+        err,
+        TicketError::Workflow(WorkflowError::Forbidden(_))
+    ));
 }
 
 async fn sweep_fires_supervision_and_flags_overdue(db: &TestDb) {
@@ -435,9 +474,15 @@ async fn sweep_fires_supervision_and_flags_overdue(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(list.items[0].sign_overdue, Some(true));
-    let history = store.audit_of(&format!("ticket:{}", ticket(&store, id).await.number)).await.unwrap();
+    let history = store
+        .audit_of(&format!("ticket:{}", ticket(&store, id).await.number))
+        .await
+        .unwrap();
     let last = history.last().unwrap();
-    assert_eq!((last.action.as_str(), last.actor.as_str()), ("sla", "system:sla"));
+    assert_eq!(
+        (last.action.as_str(), last.actor.as_str()),
+        ("sla", "system:sla")
+    );
     // Swept once: not again until the next rung.
     assert_eq!(store.fire_due(late, 100, None).await.unwrap(), 0);
 }
@@ -485,7 +530,12 @@ async fn audit_tampering_is_detected(db: &TestDb) {
     let store = db.store().await;
     for i in 0..3 {
         store
-            .create_ticket(sms(&format!("1380000010{i}"), "env"), &agent(), t0(), &Hours)
+            .create_ticket(
+                sms(&format!("1380000010{i}"), "env"),
+                &agent(),
+                t0(),
+                &Hours,
+            )
             .await
             .unwrap();
     }
@@ -519,10 +569,15 @@ async fn concurrent_intake_numbers_are_unique(db: &TestDb) {
     for i in 0..40 {
         let s = store.clone();
         tasks.push(tokio::spawn(async move {
-            s.create_ticket(sms(&format!("1390000{i:04}"), "env"), &agent(), t0(), &Hours)
-                .await
-                .unwrap()
-                .number
+            s.create_ticket(
+                sms(&format!("1390000{i:04}"), "env"),
+                &agent(),
+                t0(),
+                &Hours,
+            )
+            .await
+            .unwrap()
+            .number
         }));
     }
     let mut numbers = Vec::new();

@@ -202,7 +202,10 @@ fn sos_import(config: &Config, file: &Path, dry_run: bool) -> ExitCode {
 fn audit_verify(config: &Config, anchors: &[String]) -> ExitCode {
     let mut parsed = Vec::new();
     for a in anchors {
-        match a.split_once(':').and_then(|(s, h)| Some((s.parse::<u64>().ok()?, h))) {
+        match a
+            .split_once(':')
+            .and_then(|(s, h)| Some((s.parse::<u64>().ok()?, h)))
+        {
             Some((seq, hash)) if hash.len() == 64 => parsed.push(hotline_audit::Anchor {
                 seq,
                 hash: hash.to_ascii_lowercase(),

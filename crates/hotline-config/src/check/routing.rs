@@ -23,7 +23,10 @@ impl Ctx<'_> {
                 format!("`{grade_scale}` is not one of {}", GRADE_SCALES.join(", ")),
             ));
         }
-        for (key, v) in [("routing.file", &raw.file), ("routing.calendar_dir", &raw.calendar_dir)] {
+        for (key, v) in [
+            ("routing.file", &raw.file),
+            ("routing.calendar_dir", &raw.calendar_dir),
+        ] {
             if v.as_deref().is_some_and(|p| p.trim().is_empty()) {
                 return Err(self.err(key, "must not be empty"));
             }

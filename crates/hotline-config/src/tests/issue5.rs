@@ -22,8 +22,14 @@ fn routing_defaults() {
     let r = &c.routing;
     assert_eq!(r.file, None);
     assert_eq!(r.calendar_dir, None);
-    assert_eq!((r.sla.as_str(), r.grade_scale.as_str()), ("guangdong", "three_level"));
-    assert_eq!((r.repeat_window_days, r.first_response_mins, r.sweep_secs), (7, 3, 30));
+    assert_eq!(
+        (r.sla.as_str(), r.grade_scale.as_str()),
+        ("guangdong", "three_level")
+    );
+    assert_eq!(
+        (r.repeat_window_days, r.first_response_mins, r.sweep_secs),
+        (7, 3, 30)
+    );
 }
 
 #[test]
@@ -37,14 +43,21 @@ fn routing_keys_are_read() {
     assert_eq!(r.file.as_deref(), Some("r.toml"));
     assert_eq!(r.calendar_dir.as_deref(), Some("cal"));
     assert_eq!((r.sla.as_str(), r.grade_scale.as_str()), ("laishan", "abc"));
-    assert_eq!((r.repeat_window_days, r.first_response_mins, r.sweep_secs), (0, 5, 10));
+    assert_eq!(
+        (r.repeat_window_days, r.first_response_mins, r.sweep_secs),
+        (0, 5, 10)
+    );
 }
 
 #[test]
 fn routing_errors_name_key_and_line() {
     for (snippet, key, why) in [
         ("sla = \"beijing\"", "routing.sla", "not one of laishan"),
-        ("grade_scale = \"stars\"", "routing.grade_scale", "not one of abc"),
+        (
+            "grade_scale = \"stars\"",
+            "routing.grade_scale",
+            "not one of abc",
+        ),
         ("sweep_secs = 0", "routing.sweep_secs", ""),
         ("repeat_window_days = -1", "routing.repeat_window_days", ""),
         ("file = \"\"", "routing.file", "must not be empty"),

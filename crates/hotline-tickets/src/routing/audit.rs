@@ -140,7 +140,8 @@ impl TicketStore {
 
     /// Every event about one entity (`ticket:<number>`, `unit:<code>`…), oldest first.
     pub async fn audit_of(&self, entity: &str) -> Result<Vec<AuditEvent>> {
-        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE entity = $1 ORDER BY seq");
+        let sql =
+            format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE entity = $1 ORDER BY seq");
         let rows: Vec<AuditRow> =
             with_pool!(self, p => sqlx::query_as(&sql).bind(entity).fetch_all(p).await?);
         rows.into_iter().map(AuditEvent::try_from).collect()

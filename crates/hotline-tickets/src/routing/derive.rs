@@ -258,8 +258,16 @@ mod tests {
             &Hours,
         )
         .unwrap();
-        t.apply(Action::Dispatch { lead: 7, co: vec![9] }, &centre, t0(), &Hours)
-            .unwrap();
+        t.apply(
+            Action::Dispatch {
+                lead: 7,
+                co: vec![9],
+            },
+            &centre,
+            t0(),
+            &Hours,
+        )
+        .unwrap();
         t
     }
 
@@ -345,7 +353,12 @@ mod tests {
         let d = derive(&t, now, Some("satisfied"));
         assert_eq!(d.state, "closed");
         assert_eq!(
-            (d.callback_reached, d.caller_resolved, d.satisfied, d.satisfied_strict),
+            (
+                d.callback_reached,
+                d.caller_resolved,
+                d.satisfied,
+                d.satisfied_strict
+            ),
             (Some(true), Some(true), Some(true), Some(false))
         );
         assert_eq!(d.resolve_overdue, Some(false));
@@ -356,7 +369,13 @@ mod tests {
     #[test]
     fn closed_at_intake_has_no_assignments() {
         let centre = Actor::new("1001", Role::Agent);
-        let mut t = Ticket::new("n", Channel::Sms, TicketType::Consult, Urgency::Normal, t0());
+        let mut t = Ticket::new(
+            "n",
+            Channel::Sms,
+            TicketType::Consult,
+            Urgency::Normal,
+            t0(),
+        );
         t.apply(Action::Accept, &centre, t0(), &Hours).unwrap();
         t.apply(
             Action::CloseAtIntake {

@@ -10,9 +10,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::actor_label;
 use super::audit::{audit_append, audit_lock, audit_store_head};
 use super::derive::{assignment_rows, derive, stamps, state_name};
-use super::actor_label;
 use crate::{local_day, paging, ts, Page, Paging, Result, Ticket, TicketError, TicketStore};
 
 /// Longest free text accepted (content, request, address…), in characters.
@@ -136,7 +136,8 @@ struct FlowRow {
     closed_at: Option<DateTime<Utc>>,
 }
 
-const FLOW_SELECT: &str = "SELECT id, number, channel, created_at, received_at, ticket_type, urgency, \
+const FLOW_SELECT: &str =
+    "SELECT id, number, channel, created_at, received_at, ticket_type, urgency, \
      state, workflow, closed_at FROM tickets WHERE id = $1";
 
 /// The intake columns, for the before/after of an edit's audit event.
@@ -181,7 +182,10 @@ fn invalid(field: &str, reason: impl Into<String>) -> TicketError {
 
 fn check_text(field: &str, v: Option<&str>) -> Result<()> {
     if v.is_some_and(|s| s.chars().count() > MAX_TEXT_CHARS) {
-        return Err(invalid(field, format!("at most {MAX_TEXT_CHARS} characters")));
+        return Err(invalid(
+            field,
+            format!("at most {MAX_TEXT_CHARS} characters"),
+        ));
     }
     Ok(())
 }
@@ -460,7 +464,8 @@ impl TicketStore {
             .tags
             .as_ref()
             .map(|t| serde_json::to_string(t).unwrap_or_else(|_| "[]".into()));
-        let intake_sql = "SELECT ticket_type, urgency, category, area, address, content, request, caller_name, \
+        let intake_sql =
+            "SELECT ticket_type, urgency, category, area, address, content, request, caller_name, \
                           anonymous, confidential, tags FROM tickets WHERE id = $1";
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -639,18 +644,22 @@ impl TicketStore {
 
     /// The id of the ticket numbered `number`.
     pub async fn id_of_number(&self, number: &str) -> Result<Option<i64>> {
-        Ok(with_pool!(self, p => sqlx::query_scalar("SELECT id FROM tickets WHERE number = $1")
+        Ok(
+            with_pool!(self, p => sqlx::query_scalar("SELECT id FROM tickets WHERE number = $1")
             .bind(number)
             .fetch_optional(p)
-            .await?))
+            .await?),
+        )
     }
 
     /// The id of the unit with `code`.
     pub async fn unit_id_by_code(&self, code: &str) -> Result<Option<i64>> {
-        Ok(with_pool!(self, p => sqlx::query_scalar("SELECT id FROM units WHERE code = $1")
+        Ok(
+            with_pool!(self, p => sqlx::query_scalar("SELECT id FROM units WHERE code = $1")
             .bind(code)
             .fetch_optional(p)
-            .await?))
+            .await?),
+        )
     }
 
     /// Whether `unit` holds (or held) an assignment on the ticket: what a liaison may see.
