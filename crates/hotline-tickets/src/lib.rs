@@ -265,7 +265,9 @@ macro_rules! with_pool {
 }
 
 mod callbacks;
+pub mod generate;
 pub mod handoffs;
+pub mod reports;
 pub mod sos;
 mod stats;
 
