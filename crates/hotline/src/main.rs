@@ -1,6 +1,7 @@
 //! The `hotline` binary: reads the configuration, runs the switch, stops gracefully on SIGTERM.
 //! Also a few offline tools: `check-config`, `simulate`, `sos import`.
 
+mod generate;
 mod sos_import;
 
 use std::path::{Path, PathBuf};
@@ -51,6 +52,11 @@ enum Command {
     Sos {
         #[command(subcommand)]
         command: SosCommand,
+    },
+    /// Synthetic tickets and KPI reports (benchmarks, load tests).
+    Tickets {
+        #[command(subcommand)]
+        command: generate::TicketsCommand,
     },
 }
 
@@ -194,6 +200,11 @@ fn main() -> ExitCode {
     {
         return simulate(preset, calls, agents, seed, strategy);
     }
+    if let Some(Command::Tickets { command }) = &cli.command {
+        if let Some(url) = command.database() {
+            return generate::run(command, url);
+        }
+    }
     let config = match load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -210,6 +221,9 @@ fn main() -> ExitCode {
     }) = &cli.command
     {
         return sos_import(&config, file, *dry_run);
+    }
+    if let Some(Command::Tickets { command }) = &cli.command {
+        return generate::run(command, &config.database.url);
     }
     tracing_subscriber::fmt()
         .with_env_filter(
