@@ -21,6 +21,8 @@
 //! * `GET /api/v1/calls`, `GET /api/v1/calls/{id}` — live calls with their legs;
 //!   `POST /api/v1/calls/{id}/conference` `{"number"}`, `…/leave`, `…/transfer` `{"number", "mode"}`,
 //!   `…/monitor` `{"supervisor", "mode"}` — 202 once started (see `calls`).
+//! * `GET /api/v1/reports/kpi?from&to&group_by&unit&category&area&channel&format=json|csv`,
+//!   `/reports/daily?date`, `/reports/weekly?date`, `/reports/monthly?month` — KPI reports (see `reports`).
 //! * `GET /metrics` — no auth; Prometheus text format.
 //!
 //! * `POST /api/v1/login` (no auth), `POST /api/v1/logout`, `GET /api/v1/me` — sessions (see `auth`).
@@ -42,6 +44,7 @@ mod error;
 pub mod kb;
 mod live;
 mod recording;
+mod reports;
 pub mod routing;
 mod sos;
 mod units;
@@ -272,6 +275,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/callbacks", get(live::list_callbacks))
         .route("/callbacks/{id}", get(live::get_callback))
         .route("/callbacks/{id}/dial", post(live::dial_callback))
+        .route("/reports/kpi", get(reports::kpi))
+        .route("/reports/daily", get(reports::daily))
+        .route("/reports/weekly", get(reports::weekly))
+        .route("/reports/monthly", get(reports::monthly))
         .route("/calls", get(calls::list_calls))
         .route("/calls/{id}", get(calls::get_call))
         .route("/calls/{id}/conference", post(calls::conference))

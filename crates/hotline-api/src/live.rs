@@ -24,8 +24,8 @@ use crate::{AgentControlError, ApiError, ApiPath, ApiQuery, ApiState};
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Interval {
-    from: Option<String>,
-    to: Option<String>,
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
 }
 
 /// Midnight in UTC+8 at the start of `day`.
@@ -66,7 +66,7 @@ type Range = (DateTime<Utc>, DateTime<Utc>);
 impl Interval {
     /// `None` when neither bound is given (live figures only). Like `/api/v1/tickets`, an empty value is
     /// absent, a date `from` starts at that day's midnight and a date `to` includes that whole day.
-    fn resolve(&self) -> Result<Option<Range>, ApiError> {
+    pub(crate) fn resolve(&self) -> Result<Option<Range>, ApiError> {
         let given = |v: &Option<String>| {
             v.as_deref()
                 .filter(|t| !t.trim().is_empty())

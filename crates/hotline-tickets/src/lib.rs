@@ -297,7 +297,9 @@ macro_rules! with_pool {
 
 mod callbacks;
 pub mod directory;
+pub mod generate;
 pub mod handoffs;
+pub mod reports;
 pub mod routing;
 pub mod sos;
 mod stats;

@@ -1,6 +1,7 @@
 //! The `hotline` binary: reads the configuration, runs the switch, stops gracefully on SIGTERM.
 //! Also a few offline tools: `check-config`, `simulate`, `sos import`.
 
+mod generate;
 mod sos_import;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Synthetic tickets and KPI reports (benchmarks, load tests).
+    Tickets {
+        #[command(subcommand)]
+        command: generate::TicketsCommand,
     },
 }
 
@@ -277,6 +283,11 @@ fn main() -> ExitCode {
     {
         return simulate(preset, calls, agents, seed, strategy);
     }
+    if let Some(Command::Tickets { command }) = &cli.command {
+        if let Some(url) = command.database() {
+            return generate::run(command, url);
+        }
+    }
     let config = match load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -299,6 +310,9 @@ fn main() -> ExitCode {
     }) = &cli.command
     {
         return audit_verify(&config, anchors);
+    }
+    if let Some(Command::Tickets { command }) = &cli.command {
+        return generate::run(command, &config.database.url);
     }
     tracing_subscriber::fmt()
         .with_env_filter(
