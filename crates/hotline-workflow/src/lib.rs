@@ -15,10 +15,13 @@
 //! pass work down (下派) to at most [`MAX_LEVEL`] levels; the parent unit reviews the child's reply (accept or
 //! send back) and decides its requests, the centre does so at the top.
 //!
-//! Clocks ([`SlaClock`]): dispatch (from entering dispatch), sign, first contact and resolve (per assignment,
-//! from dispatch), callback (from the approved reply). Every clock warns at the policy's percentages; the unit's
-//! clocks (sign, resolve) also escalate: 催办 at 80 %, 督办 at due, 通报 at due + X. Percentages are of wall time
-//! between start and due, which is what a person watching the clock sees. An extension moves a due date through
+//! Clocks ([`SlaClock`]): first response (首次响应, a text-channel contact from creation until the centre's first
+//! action, started by [`Ticket::start_first_response`]), dispatch (from entering dispatch), sign, first contact and
+//! resolve (per assignment, from dispatch), on site (紧急到场, urgent and critical tickets only, per top-level
+//! assignment from dispatch, until a contact by visit), callback (from the approved reply). Every clock warns at
+//! the policy's percentages (the default ones before a ticket has a policy); the unit's clocks (sign, resolve,
+//! on site) also escalate: 催办 at 80 %, 督办 at due, 通报 at due + X. Percentages are of wall time between start
+//! and due, which is what a person watching the clock sees. An extension moves a due date through
 //! [`Event::DueMoved`] and re-arms the rungs still ahead.
 //!
 //! Callback (回访): a satisfied grade, or an unsatisfied one not caused by the unit, closes the ticket; an
@@ -35,8 +38,7 @@
 //! government) and partner scorecards ([`CardRules`] for yellow/red cards, [`RankingRules`] for the yearly
 //! ranking). Reading the file ([`RoutingConfig::from_path`]) is the only I/O in the crate.
 //!
-//! Not modelled here (kept in hotline-tickets or left for later): caller, content; the urgent on-site clock;
-//! waiting for co-units before the lead's reply is approved (today the centre may approve the lead while co-units
+//! Not modelled here (kept in hotline-tickets or left for later): caller, content; waiting for co-units before the lead's reply is approved (today the centre may approve the lead while co-units
 //! still work; their clocks stop when the ticket is final).
 //!
 //! Errors map to HTTP: [`WorkflowError::Conflict`] 409, [`WorkflowError::Forbidden`] 403,

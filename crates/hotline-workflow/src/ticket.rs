@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::*;
-use crate::sla::{Clock, Sla, SlaPolicy};
+use crate::sla::{Clock, Escalation, Sla, SlaPolicy};
 use crate::WorkflowError;
 
 /// Where an assignment stands.
@@ -95,12 +95,22 @@ pub enum ClockKind {
     Resolve,
     /// 回访
     Callback,
+    /// 紧急到场: an urgent or critical ticket's top-level unit on site, from dispatch
+    /// ([`SlaPolicy::onsite_urgent`]). Stops only on a contact made by visit ([`ContactMethod::Visit`]), by the
+    /// unit or a unit it passed the work down to, or when the centre approves the unit's reply.
+    OnSite,
+    /// 首次响应: the centre's first answer to a text-channel contact, from creation
+    /// ([`Ticket::start_first_response`]); stops on the first centre action on the ticket.
+    FirstResponse,
 }
 
 impl ClockKind {
     /// Only the unit's own obligations escalate to 催办/督办/通报; the centre's clocks only warn.
     fn escalates(self) -> bool {
-        matches!(self, ClockKind::Sign | ClockKind::Resolve)
+        matches!(
+            self,
+            ClockKind::Sign | ClockKind::Resolve | ClockKind::OnSite
+        )
     }
 }
 
@@ -467,6 +477,30 @@ impl Ticket {
             .find(|c| c.kind == kind && c.assignment == assignment && c.stopped_at.is_none())
     }
 
+    /// Starts the first-response (首次响应) clock of a text-channel contact: from [`Ticket::created_at`] to `due`,
+    /// which the caller computes (e.g. created + 3 min) before the ticket has a policy. It only warns, at the
+    /// default [`Escalation`] percentages, and stops on the centre's first action (accept, close at intake, queue
+    /// for dispatch, hand off, reject, merge). Only a draft can start one, and only once; otherwise nothing
+    /// happens and no event is returned.
+    pub fn start_first_response(&mut self, due: DateTime<Utc>) -> Vec<Event> {
+        let mut ev = Vec::new();
+        let started = self
+            .clocks
+            .iter()
+            .any(|c| c.kind == ClockKind::FirstResponse);
+        if self.state == TicketState::Draft && !started {
+            self.push_clock(
+                ClockKind::FirstResponse,
+                None,
+                self.created_at,
+                due,
+                None,
+                &mut ev,
+            );
+        }
+        ev
+    }
+
     /// Apply one action. On error nothing has changed.
     pub fn apply(
         &mut self,
@@ -478,7 +512,20 @@ impl Ticket {
         // Work on a copy so that a failure half-way leaves the ticket untouched.
         let mut next = self.clone();
         let mut ev = Vec::new();
+        // The centre's first move on the ticket answers the contact (首次响应).
+        let responds = matches!(
+            action,
+            Action::Accept
+                | Action::CloseAtIntake { .. }
+                | Action::QueueForDispatch { .. }
+                | Action::HandOff { .. }
+                | Action::Reject { .. }
+                | Action::MergeInto { .. }
+        );
         next.apply_inner(action, actor, now, clock, &mut ev)?;
+        if responds {
+            next.stop_clock(ClockKind::FirstResponse, None, now, &mut ev);
+        }
         // A finished ticket owes nothing more: whatever still runs (a co-unit's, an unmet first contact) stops.
         if next.state.is_final() {
             next.stop_clocks(|_| true, now, &mut ev);
@@ -545,6 +592,18 @@ impl Ticket {
         ev: &mut Vec<Event>,
     ) {
         let notice_at = self.notice_at(kind, due, clock);
+        self.push_clock(kind, assignment, start, due, notice_at, ev);
+    }
+
+    fn push_clock(
+        &mut self,
+        kind: ClockKind,
+        assignment: Option<AssignmentId>,
+        start: DateTime<Utc>,
+        due: DateTime<Utc>,
+        notice_at: Option<DateTime<Utc>>,
+        ev: &mut Vec<Event>,
+    ) {
         let id = self.clocks.len() as u32;
         self.clocks.push(SlaClock {
             id,
@@ -606,6 +665,30 @@ impl Ticket {
         ev: &mut Vec<Event>,
     ) {
         self.stop_clocks(|c| c.kind == kind && c.assignment == assignment, now, ev);
+    }
+
+    /// The top-level assignment an assignment descends from (itself at the top).
+    fn root(&self, mut id: AssignmentId) -> AssignmentId {
+        while let Some(p) = self.assignment(id).and_then(|a| a.parent) {
+            id = p;
+        }
+        id
+    }
+
+    /// A contact was made. A visit puts the top-level unit on site (its on-site clock lives at the top; a street
+    /// office it passed the work down to may be the one that went); a phone call does not.
+    fn contacted(
+        &mut self,
+        assignment: AssignmentId,
+        at: DateTime<Utc>,
+        method: Option<ContactMethod>,
+        ev: &mut Vec<Event>,
+    ) {
+        self.stop_clock(ClockKind::FirstContact, Some(assignment), at, ev);
+        if method == Some(ContactMethod::Visit) {
+            let root = self.root(assignment);
+            self.stop_clock(ClockKind::OnSite, Some(root), at, ev);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -738,12 +821,20 @@ impl Ticket {
                 if seen.len() != co.len() {
                     return Err(invalid("a co-unit is listed twice"));
                 }
-                let resolve = self.policy()?.resolve.get(self.ticket_type);
+                let policy = self.policy()?;
+                let resolve = policy.resolve.get(self.ticket_type);
+                let onsite = policy.onsite(self.urgency).map(|sla| clock.due(now, sla));
                 let due = clock.due(now, resolve);
                 self.stop_clock(ClockKind::Dispatch, None, now, ev);
-                self.new_assignment(lead, None, UnitRole::Lead, now, due, clock, ev)?;
-                for u in co {
-                    self.new_assignment(u, None, UnitRole::Co, now, due, clock, ev)?;
+                let units = std::iter::once((lead, UnitRole::Lead))
+                    .chain(co.into_iter().map(|u| (u, UnitRole::Co)));
+                for (unit, role) in units {
+                    let id = self.new_assignment(unit, None, role, now, due, clock, ev)?;
+                    // 紧急到场 binds the units the centre sends an urgent ticket to, from this dispatch; a co-unit
+                    // brought in later through 协办 joins work already under way and gets none.
+                    if let Some(onsite) = onsite {
+                        self.start_clock(ClockKind::OnSite, Some(id), now, onsite, clock, ev);
+                    }
                 }
                 self.set_state(S::Dispatched, ev);
             }
@@ -829,7 +920,7 @@ impl Ticket {
                 if at > now {
                     return Err(invalid("the contact time is in the future"));
                 }
-                self.stop_clock(ClockKind::FirstContact, Some(assignment), at, ev);
+                self.contacted(assignment, at, Some(method), ev);
                 ev.push(Event::ContactRecorded {
                     assignment,
                     at,
@@ -863,7 +954,7 @@ impl Ticket {
                     if at > now {
                         return Err(invalid("the contact time is in the future"));
                     }
-                    self.stop_clock(ClockKind::FirstContact, Some(assignment), at, ev);
+                    self.contacted(assignment, at, reply.contact_method, ev);
                 }
                 self.stop_clock(ClockKind::Resolve, Some(assignment), now, ev);
                 if let Some(x) = self.assignments.get_mut(assignment as usize) {
@@ -903,6 +994,9 @@ impl Ticket {
                 let is_lead = self.lead().map(|l| l.id) == Some(assignment);
                 if approve {
                     self.set_assignment(assignment, AssignmentState::Done, ev);
+                    // The reviewer accepted the handling: an on-site clock still running has nothing left to
+                    // escalate (it stops overdue if the unit never went in time). A reopen does not restart it.
+                    self.stop_clock(ClockKind::OnSite, Some(assignment), now, ev);
                     if is_lead {
                         let due = clock.due(now, self.policy()?.callback);
                         self.set_state(S::PendingCallback, ev);
@@ -1311,7 +1405,10 @@ impl Ticket {
                     c.due = to;
                     c.notice_at = notice_at;
                     // The new deadline re-arms the rungs still ahead of now; none fires retroactively.
-                    c.fired = stages(c, &policy).iter().filter(|(t, _)| *t <= now).count();
+                    c.fired = stages(c, Some(&policy))
+                        .iter()
+                        .filter(|(t, _)| *t <= now)
+                        .count();
                 }
                 self.assignments[assignment as usize].extensions_granted += 1;
                 ev.push(Event::DueMoved {
@@ -1335,8 +1432,9 @@ impl Ticket {
     }
 
     /// The next instant at which [`Ticket::handle_timeout`] has something to do.
+    /// A clock running before the ticket has a policy (first response) warns at the default percentages.
     pub fn poll_timeout(&self) -> Option<DateTime<Utc>> {
-        let policy = self.policy.as_ref()?;
+        let policy = self.policy.as_ref();
         self.clocks
             .iter()
             .filter(|c| c.stopped_at.is_none())
@@ -1347,12 +1445,10 @@ impl Ticket {
     /// Fire every warning and automatic supervision due by `now`.
     pub fn handle_timeout(&mut self, now: DateTime<Utc>) -> Vec<Event> {
         let mut ev = Vec::new();
-        let Some(policy) = self.policy.clone() else {
-            return ev;
-        };
+        let policy = self.policy.clone();
         let mut raised = Vec::new();
         for c in self.clocks.iter_mut().filter(|c| c.stopped_at.is_none()) {
-            let st = stages(c, &policy);
+            let st = stages(c, policy.as_ref());
             while let Some((t, stage)) = st.get(c.fired) {
                 if *t > now {
                     break;
@@ -1377,9 +1473,18 @@ impl Ticket {
     }
 }
 
-/// The escalation ladder of a clock, in time order (a warning before an urge at the same instant).
-pub fn stages(c: &SlaClock, policy: &SlaPolicy) -> Vec<(DateTime<Utc>, Stage)> {
-    let esc = &policy.escalation;
+/// The escalation ladder of a clock, in time order (a warning before an urge at the same instant). Without a
+/// policy (a clock running before dispatch, such as first response) only the warnings of the default
+/// [`Escalation`] apply.
+pub fn stages(c: &SlaClock, policy: Option<&SlaPolicy>) -> Vec<(DateTime<Utc>, Stage)> {
+    let default;
+    let (esc, escalates) = match policy {
+        Some(p) => (&p.escalation, c.kind.escalates()),
+        None => {
+            default = Escalation::default();
+            (&default, false)
+        }
+    };
     let total = c.due - c.start;
     let at = |p: u8| {
         total
@@ -1393,7 +1498,7 @@ pub fn stages(c: &SlaClock, policy: &SlaPolicy) -> Vec<(DateTime<Utc>, Stage)> {
             out.push((t, Stage::Warning { percent: p }));
         }
     }
-    if c.kind.escalates() {
+    if escalates {
         if let Some(t) = esc.urge_percent.and_then(at) {
             out.push((
                 t,
