@@ -20,6 +20,7 @@ suite!(
     merge_touches_both_tickets,
     audit_tampering_is_detected,
     concurrent_intake_numbers_are_unique,
+    first_response_clock_warns_until_accepted,
 );
 
 /// One "working day" = 24 h: the store's behaviour, not the calendar's, is under test here.
@@ -590,4 +591,62 @@ async fn concurrent_intake_numbers_are_unique(db: &TestDb) {
     let v = store.verify_audit(vec![]).await.unwrap();
     assert!(v.ok(), "{v:?}");
     assert_eq!(v.report.unwrap().count, 40);
+}
+
+async fn first_response_clock_warns_until_accepted(db: &TestDb) {
+    let store = db.store().await;
+    let mut draft = sms("13800000200", "env");
+    draft.accept = false;
+    draft.received_at = Some(t0());
+    let id = store
+        .create_ticket(draft, &agent(), t0(), &Hours)
+        .await
+        .unwrap()
+        .id;
+    // Received at t0 with 3 minutes to answer: warnings at 90 s and 144 s.
+    assert_eq!(
+        store
+            .fire_due(t0() + Duration::seconds(60), 10, None)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .fire_due(t0() + Duration::seconds(150), 10, None)
+            .await
+            .unwrap(),
+        1
+    );
+    let number = ticket(&store, id).await.number;
+    let sla: Vec<_> = store
+        .audit_of(&format!("ticket:{number}"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "sla")
+        .collect();
+    assert_eq!(sla.len(), 1);
+    let percents: Vec<u64> = sla[0].after["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["percent"].as_u64())
+        .collect();
+    assert_eq!(percents, [50, 80]);
+    // Accepted after 4 minutes: the clock stops, late.
+    let late = t0() + Duration::minutes(4);
+    store
+        .apply(vec![step(id, Action::Accept)], &agent(), late, &Hours, None)
+        .await
+        .unwrap();
+    let flow = store.workflow(id).await.unwrap().unwrap();
+    let c = flow
+        .clocks
+        .iter()
+        .find(|c| c.kind == ClockKind::FirstResponse)
+        .unwrap();
+    assert_eq!(c.stopped_at, Some(late));
+    assert!(c.stopped_at.unwrap() > c.due);
+    assert_eq!(ticket(&store, id).await.case.first_response_at, Some(late));
 }

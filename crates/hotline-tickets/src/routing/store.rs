@@ -355,11 +355,15 @@ impl TicketStore {
             let mut chain = audit_lock!(tx);
             let number = next_ticket_number!(tx, day);
             flow.number = number.clone();
-            let events = if new.accept {
-                flow.apply(Action::Accept, actor, now, clock)?
-            } else {
-                Vec::new()
+            // Text channels owe the citizen a first response within minutes: a clock from receipt that the
+            // first centre action (accept, close at intake…) stops.
+            let mut events = match first_response_due {
+                Some(due) => flow.start_first_response(due),
+                None => Vec::new(),
             };
+            if new.accept {
+                events.extend(flow.apply(Action::Accept, actor, now, clock)?);
+            }
             let repeat_of: Option<i64> = if new.anonymous
                 || new.caller.is_empty()
                 || new.category_major.is_none()
