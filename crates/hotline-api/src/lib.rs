@@ -46,6 +46,7 @@ mod live;
 mod recording;
 mod reports;
 pub mod routing;
+mod scorecards;
 mod sos;
 mod units;
 mod users;
@@ -275,6 +276,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/callbacks", get(live::list_callbacks))
         .route("/callbacks/{id}", get(live::get_callback))
         .route("/callbacks/{id}/dial", post(live::dial_callback))
+        .route("/reports/scorecards", get(scorecards::scorecards_report))
         .route("/reports/kpi", get(reports::kpi))
         .route("/reports/daily", get(reports::daily))
         .route("/reports/weekly", get(reports::weekly))

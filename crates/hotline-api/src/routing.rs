@@ -40,6 +40,9 @@ pub struct RoutingSetup {
     pub policy: SlaPolicy,
     pub scale: GradeScale,
     pub taxonomy: Arc<Taxonomy>,
+    /// Partner cards (yellow / red / expelled) and the yearly ranking.
+    pub cards: hotline_workflow::CardRules,
+    pub ranking: hotline_workflow::RankingRules,
     pub repeat_window_days: u32,
     /// First-response time of text channels (SMS, web, WeChat, app, mailbox), in minutes; 0 for none.
     pub first_response_mins: u32,
@@ -60,7 +63,7 @@ fn calendar(st: &ApiState) -> Calendar {
     }
 }
 
-fn setup(st: &ApiState) -> Result<&RoutingSetup, ApiError> {
+pub(crate) fn setup(st: &ApiState) -> Result<&RoutingSetup, ApiError> {
     st.routing.as_deref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -131,6 +131,8 @@ async fn fixture(pg: bool) -> Option<Fixture> {
         policy: SlaPolicy::guangdong(),
         scale: GradeScale::three_level(),
         taxonomy: Arc::new(cfg.taxonomy),
+        cards: cfg.cards,
+        ranking: cfg.ranking,
         repeat_window_days: 7,
         first_response_mins: 3,
     };
@@ -635,4 +637,209 @@ async fn lifecycle_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lifecycle_postgres() {
     lifecycle(true).await;
+}
+
+/// Partner scorecards: a partner overdue twice this year holds a red card and ranks last; one that finished on
+/// time with a satisfied caller has no card.
+async fn scorecards(pg: bool) {
+    use chrono::Duration;
+    use hotline_tickets::routing::{ApplyStep, NewTicket};
+    use hotline_workflow::*;
+    let Some(fx) = fixture(pg).await else {
+        eprintln!("skipping: HOTLINE_TEST_PG_URL unset");
+        return;
+    };
+    let cal = calendar();
+    let agent = Actor::new("1001", Role::Agent);
+    let admin = Actor::new("admin", Role::Admin);
+    let start = chrono::Utc::now() - Duration::days(60);
+    let water = fx
+        .store
+        .unit_by_code("water_company")
+        .await
+        .unwrap()
+        .unwrap()
+        .id as u64;
+    let gas = fx
+        .store
+        .unit_by_code("gas_company")
+        .await
+        .unwrap()
+        .unwrap()
+        .id as u64;
+    // (unit, days to reply, satisfied?)
+    for (unit, reply_after, happy) in [(water, 40, false), (water, 30, true), (gas, 1, true)] {
+        let new = NewTicket {
+            channel: Channel::Voice,
+            caller: "13800009999".into(),
+            caller_name: None,
+            anonymous: false,
+            confidential: false,
+            received_at: Some(start),
+            ticket_type: TicketType::Complaint,
+            urgency: Urgency::Normal,
+            category: None,
+            category_major: None,
+            area: None,
+            district: None,
+            address: None,
+            content: "停水无通知".into(),
+            request: None,
+            tags: vec![],
+            agent_id: None,
+            call_id: None,
+            line: None,
+            first_response: None,
+            repeat_window_days: 0,
+            accept: true,
+        };
+        let id = fx
+            .store
+            .create_ticket(new, &agent, start, &cal)
+            .await
+            .unwrap()
+            .id;
+        let step = |action| ApplyStep { ticket: id, action };
+        fx.store
+            .apply(
+                vec![
+                    step(Action::QueueForDispatch {
+                        policy: SlaPolicy::guangdong(),
+                    }),
+                    step(Action::Dispatch {
+                        lead: unit,
+                        co: vec![],
+                    }),
+                ],
+                &agent,
+                start,
+                &cal,
+                None,
+            )
+            .await
+            .unwrap();
+        let t = start + Duration::hours(2);
+        fx.store
+            .apply(
+                vec![step(Action::Sign { assignment: 0 })],
+                &admin,
+                t,
+                &cal,
+                None,
+            )
+            .await
+            .unwrap();
+        let replied = start + Duration::days(reply_after);
+        let reply = Reply {
+            contacted_at: None,
+            contact_method: None,
+            outcome: Outcome::Resolved,
+            public_text: "已恢复供应".into(),
+            internal_notes: String::new(),
+        };
+        fx.store
+            .apply(
+                vec![
+                    step(Action::Reply {
+                        assignment: 0,
+                        reply,
+                    }),
+                    step(Action::Review {
+                        assignment: 0,
+                        approve: true,
+                        note: String::new(),
+                    }),
+                ],
+                &admin,
+                replied,
+                &cal,
+                None,
+            )
+            .await
+            .unwrap();
+        let grade = GradeScale::three_level()
+            .grade(if happy { "satisfied" } else { "unsatisfied" })
+            .cloned();
+        fx.store
+            .apply(
+                vec![step(Action::Callback {
+                    attempt: CallbackAttempt {
+                        reached: true,
+                        resolved: Some(happy),
+                        grade,
+                        comment: String::new(),
+                        unit_caused: false,
+                    },
+                })],
+                &agent,
+                replied + Duration::hours(1),
+                &cal,
+                Some("satisfied"),
+            )
+            .await
+            .unwrap();
+    }
+    let year = start
+        .with_timezone(&hotline_calendar::shanghai())
+        .format("%Y")
+        .to_string();
+    let (s, v) = call(
+        &fx.app,
+        Method::GET,
+        &format!("/api/v1/reports/scorecards?year={year}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let card = |code: &str| {
+        v["scorecards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["unit"] == code)
+            .cloned()
+            .unwrap()
+    };
+    let w = card("water_company");
+    assert_eq!(
+        (w["finished"].as_u64(), w["bad_records"].as_u64()),
+        (Some(2), Some(2)),
+        "{w}"
+    );
+    assert_eq!(w["card"], "red");
+    assert_eq!(w["on_time_rate"], 0.0);
+    assert_eq!(w["satisfaction_rate"], 0.5);
+    let g = card("gas_company");
+    assert_eq!(g["card"], "none", "{g}");
+    assert_eq!(g["rank"], 1);
+    assert_eq!(w["rank"], 2);
+    // Partners with no work are listed, unranked.
+    assert!(card("bus_company")["rank"].is_null());
+    assert_eq!(v["red_warnings"][0], "water_company", "{v}");
+    let events: Vec<&str> = v["card_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["card"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["yellow", "red"]);
+    let (s, _) = call(
+        &fx.app,
+        Method::GET,
+        "/api/v1/reports/scorecards?year=1900",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    fx.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scorecards_sqlite() {
+    scorecards(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scorecards_postgres() {
+    scorecards(true).await;
 }

@@ -92,6 +92,8 @@ pub fn setup(settings: &RoutingSettings, routing: RoutingConfig) -> RoutingSetup
         policy: policy(&settings.sla),
         scale: grade_scale(&settings.grade_scale),
         taxonomy: Arc::new(routing.taxonomy),
+        cards: routing.cards,
+        ranking: routing.ranking,
         repeat_window_days: settings.repeat_window_days,
         first_response_mins: settings.first_response_mins,
     }

@@ -11,10 +11,12 @@
 
 mod audit;
 mod derive;
+mod scorecards;
 mod store;
 
 pub use audit::{AuditPage, AuditVerification};
 pub use derive::Derived;
+pub use scorecards::PartnerFacts;
 pub use store::{ApplyStep, AssignmentFilter, AssignmentItem, IntakeUpdate, NewTicket};
 
 use chrono::{DateTime, Utc};
