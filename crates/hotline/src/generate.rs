@@ -44,14 +44,24 @@ pub enum TicketsCommand {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Register N tickets through the intake path the API uses (numbering, repeat-caller check, accept,
+    /// audit event, one transaction each) from C concurrent tasks; prints tickets/s. Writes real tickets:
+    /// point it at a scratch database.
+    BenchCreate {
+        count: u64,
+        #[arg(long, default_value_t = 8)]
+        concurrency: u32,
+        #[arg(long)]
+        database: Option<String>,
+    },
 }
 
 impl TicketsCommand {
     pub fn database(&self) -> Option<&str> {
         match self {
-            TicketsCommand::Generate { database, .. } | TicketsCommand::Report { database, .. } => {
-                database.as_deref()
-            }
+            TicketsCommand::Generate { database, .. }
+            | TicketsCommand::Report { database, .. }
+            | TicketsCommand::BenchCreate { database, .. } => database.as_deref(),
         }
     }
 }
@@ -104,6 +114,9 @@ pub fn run(cmd: &TicketsCommand, url: &str) -> ExitCode {
             TicketsCommand::Generate {
                 count, seed, days, ..
             } => run_generate(url, *count, *seed, *days).await,
+            TicketsCommand::BenchCreate {
+                count, concurrency, ..
+            } => run_bench_create(url, *count, *concurrency).await,
             TicketsCommand::Report {
                 from,
                 to,
@@ -135,6 +148,84 @@ async fn connect(url: &str) -> Result<TicketStore, String> {
     TicketStore::connect(url)
         .await
         .map_err(|e| format!("database: {e}"))
+}
+
+/// One day = 24 h is enough here: creation computes no deadline.
+struct PlainClock;
+
+impl hotline_workflow::Clock for PlainClock {
+    fn due(&self, start: DateTime<Utc>, sla: hotline_workflow::Sla) -> DateTime<Utc> {
+        use hotline_workflow::Sla;
+        let d = match sla {
+            Sla::Minutes(m) => chrono::Duration::minutes(i64::from(m)),
+            Sla::Hours(h) => chrono::Duration::hours(i64::from(h)),
+            Sla::WorkingDays(n) => chrono::Duration::days(i64::from(n)),
+        };
+        start + d
+    }
+}
+
+async fn run_bench_create(url: &str, count: u64, concurrency: u32) -> Result<(), String> {
+    use hotline_workflow::{Actor, Channel, Role, TicketType, Urgency};
+    if count == 0 || concurrency == 0 {
+        return Err("count and --concurrency must be positive".into());
+    }
+    let store = connect(url).await?;
+    let started = std::time::Instant::now();
+    let per_task = count.div_ceil(u64::from(concurrency));
+    let mut tasks = Vec::new();
+    for task in 0..u64::from(concurrency) {
+        let store = store.clone();
+        let n = per_task.min(count.saturating_sub(task * per_task));
+        tasks.push(tokio::spawn(async move {
+            let agent = Actor::new("bench", Role::Agent);
+            for i in 0..n {
+                let k = task * per_task + i;
+                let new = hotline_tickets::routing::NewTicket {
+                    channel: Channel::Sms,
+                    // A few thousand distinct callers: the repeat-caller lookup finds matches.
+                    caller: format!("139{:08}", k % 5_000),
+                    caller_name: None,
+                    anonymous: false,
+                    confidential: false,
+                    received_at: None,
+                    ticket_type: TicketType::Consult,
+                    urgency: Urgency::Normal,
+                    category: Some("traffic.parking".into()),
+                    category_major: Some("traffic".into()),
+                    area: None,
+                    district: None,
+                    address: None,
+                    content: "咨询路边停车收费时段".into(),
+                    request: None,
+                    tags: Vec::new(),
+                    agent_id: None,
+                    call_id: None,
+                    line: None,
+                    first_response: Some(chrono::Duration::minutes(3)),
+                    repeat_window_days: 7,
+                    accept: true,
+                };
+                store
+                    .create_ticket(new, &agent, Utc::now(), &PlainClock)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok::<u64, String>(n)
+        }));
+    }
+    let mut made = 0u64;
+    for t in tasks {
+        made += t.await.map_err(|e| e.to_string())??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "created {made} tickets in {secs:.2} s: {:.0} tickets/s ({} backend, {concurrency} tasks)",
+        made as f64 / secs.max(1e-9),
+        store.backend_name()
+    );
+    store.close().await;
+    Ok(())
 }
 
 async fn run_generate(url: &str, count: u64, seed: u64, days: u32) -> Result<(), String> {
