@@ -8,6 +8,9 @@
 # from scripts/pg-test-server.sh when it can start one; BENCH_PG=0 skips PostgreSQL), then times
 # `hotline tickets report`: this month by day (the monthly report) and the 90 days by unit (per-unit
 # report), each run twice (cold, then warm cache). Prints rows, generation rows/s and report seconds.
+# First, on an empty database of each kind, the intake rate: BENCH_CREATE tickets (default 20000) registered
+# one transaction each through the API's path (numbering, repeat-caller lookup, accept, audit event) by
+# BENCH_CONCURRENCY tasks (default 8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +47,9 @@ report() {
 
 bench() {
     local label=$1 url=$2
+    echo "== $label: intake (ticket creation)"
+    "$BIN" tickets bench-create "${BENCH_CREATE:-20000}" --concurrency "${BENCH_CONCURRENCY:-8}" \
+        --database "$url" | sed 's/^/  /'
     echo "== $label: $N tickets over $DAYS days"
     "$BIN" tickets generate "$N" --seed 1 --days "$DAYS" --database "$url" | sed 's/^/  /'
     report "monthly ($MONTH, by day)" "$url" --month "$MONTH" --group-by day

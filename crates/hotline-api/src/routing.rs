@@ -579,6 +579,15 @@ async fn steps_for(
                 .get(id)
                 .await?
                 .ok_or_else(|| ApiError::not_found(format!("ticket {id} not found")))?;
+            // Refuse an illegal dispatch before asking the catalogue, so the answer is the state's 409.
+            let state = detail.ticket.case.state.as_str();
+            if !matches!(state, "accepted" | "pending_dispatch") {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    format!("cannot dispatch a ticket in state {state}; allowed in accepted, pending_dispatch"),
+                ));
+            }
             let mut co_ids = Vec::new();
             for u in &co {
                 co_ids.push(unit_id(st, u).await?);
