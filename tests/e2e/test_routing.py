@@ -8,6 +8,7 @@ An SMS contact comes in through the API with its original time. Then `hotline au
 and catches an edit made behind the engine's back."""
 import sqlite3
 import subprocess
+import urllib.parse
 
 from conftest import TOKEN, agent_uas, caller, hotline_bin, http, register
 
@@ -26,7 +27,7 @@ def test_call_ticket_lifecycle_and_audit(hl, ctx):
     register(ctx, ["1001"])
     hl.wait_agent("1001", registered=True, status="available", state="idle")
     agent = agent_uas(ctx, "1001", d=500)
-    c = caller(ctx, number="13900000555", d=2000)
+    c = caller(ctx, number="13900000555", d=4000)
     c.ok("(caller)")
     agent.ok("(agent 1001)")
     t = hl.wait_ticket("13900000555", "answered")
@@ -38,7 +39,7 @@ def test_call_ticket_lifecycle_and_audit(hl, ctx):
     st, me = http("GET", "/api/v1/me", token=agent_token)
     assert st == 200 and me["role"] == "agent", me
     st, js = act(tid, {"action": "accept"}, agent_token)
-    assert st == 422 and "ticket_type" in js["reason"], (st, js)
+    assert st == 400 and "ticket_type" in js["reason"], (st, js)
     st, js = http("PATCH", f"/api/v1/tickets/{tid}", {
         "ticket_type": "complaint", "category": "construction.construction_noise",
         "area": "dongcheng.xinhua.wenhua", "content": "工地夜间施工噪音扰民", "request": "要求夜间停工"},
@@ -86,7 +87,7 @@ def test_call_ticket_lifecycle_and_audit(hl, ctx):
                                           "answer": "携带身份证到任一社保服务网点办理，当场制卡。",
                                           "category": "labour", "keywords": ["社保卡", "补办"]})
     assert st == 201, (st, kb)
-    st, hits = http("GET", "/api/v1/kb?q=社保卡补办", token=agent_token)
+    st, hits = http("GET", "/api/v1/kb?q=" + urllib.parse.quote("社保卡补办"), token=agent_token)
     assert st == 200 and hits["items"][0]["id"] == kb["id"], hits
     st, sms = http("POST", "/api/v1/tickets", {"channel": "sms", "caller": "13900000666",
                                                 "type": "consult", "content": "社保卡丢了怎么办",

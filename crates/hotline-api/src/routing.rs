@@ -6,14 +6,14 @@
 //!   "sub_dispatch" | "contact" | "reply" | "review" | "return" | "extend" | "co_handling" | "decide" |
 //!   "callback" | "close" | "reopen" | "urge" | "supervise" | "notice" | "merge" | "hand_off" | "reject" |
 //!   "archive", …}` — 200 with the ticket; an illegal action is 409 with the reason, a role that may not act
-//!   403, an unknown assignment or request 404, bad data 422.
+//!   403, an unknown assignment or request 404, bad data 400 `invalid`.
 //! * `GET /api/v1/tickets/{id}/history` — the ticket's audit events.
 //! * `GET /api/v1/assignments?unit&state&page&per_page` — a unit's work list (a liaison sees only its own).
 //! * `GET /api/v1/audit/verify` — walks the audit chain (admin).
 //!
 //! `{id}` is the numeric id or the ticket number. Unit references in bodies are unit ids or unit codes.
 //! A dispatch without a `lead` asks the catalogue: a matching rule, else the district government of the
-//! ticket's area (兜底), else 422 asking for a lead.
+//! ticket's area (兜底), else 400 asking for a lead.
 
 use std::sync::Arc;
 
@@ -73,8 +73,9 @@ pub(crate) fn setup(st: &ApiState) -> Result<&RoutingSetup, ApiError> {
     })
 }
 
+/// Data the action or ticket needs is wrong or missing: 400 `invalid`, like every validation error of the API.
 fn unprocessable(reason: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", reason)
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid", reason)
 }
 
 /// `{id}`: a numeric id or a ticket number.
@@ -700,7 +701,9 @@ async fn steps_for(
                                 .is_some_and(|p| p.unit == unit)
                     })
                     .map(|a| a.id)
-                    .ok_or_else(|| unprocessable("assignment: no reply waiting for your review"))?,
+                    // None waiting: the liaison's own assignment, which the workflow then refuses (403)
+                    // if it is a top-level reply only the centre may review.
+                    .map_or_else(|| default_assignment(&f, actor, None), Ok)?,
                 (None, _) => default_assignment(&f, actor, None)?,
             };
             one(Action::Review {
@@ -874,7 +877,7 @@ pub async fn act(
     let setup = setup(&st)?;
     let id = ticket_id(&st, &key).await?;
     visible(&st, &actor, id).await?;
-    // Parsed here rather than by the extractor so that a wrong body is a 422 naming the problem.
+    // Parsed here rather than by the extractor so that a wrong body is a 400 `invalid` naming the problem.
     let body: ActionBody =
         serde_json::from_value(body).map_err(|e| unprocessable(format!("action body: {e}")))?;
     let steps = steps_for(&st, setup, id, body, &actor).await?;

@@ -239,7 +239,7 @@ async fn lifecycle(pg: bool) {
         Some(json!({"channel": "sms", "type": "help", "category": "nope", "content": "x"})),
     )
     .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     assert!(e["reason"].as_str().unwrap().contains("category"), "{e}");
 
     // Illegal now: sign before dispatch is a 409 with the reason.
@@ -248,7 +248,7 @@ async fn lifecycle(pg: bool) {
     assert_eq!(e["error"], "conflict");
     assert!(e["reason"].as_str().unwrap().contains("cannot sign"), "{e}");
     let (s, e) = act(app, &id, json!({"action": "teleport"})).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
 
     // Dispatch by the catalogue (no lead named), addressed by number.
     let (s, t) = act(app, &number, json!({"action": "dispatch"})).await;
@@ -292,7 +292,7 @@ async fn lifecycle(pg: bool) {
         json!({"action": "callback", "reached": true, "grade": "A+"}),
     )
     .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     let (s, t) = act(
         app,
         &id,

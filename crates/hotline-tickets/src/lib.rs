@@ -71,7 +71,7 @@ pub enum TicketError {
     /// An SOS handset with this (normalised) number is already registered (the API's 409).
     #[error("SOS device {0} is already registered")]
     SosDeviceExists(String),
-    /// The ticket workflow refused an action (the API maps the kinds to 409, 403, 404 and 422).
+    /// The ticket workflow refused an action (the API maps the kinds to 409, 403, 404 and 400).
     #[error("{0}")]
     Workflow(#[from] hotline_workflow::WorkflowError),
     /// The value clashes with a stored one, e.g. a unit code or user id already taken (the API's 409).

@@ -42,7 +42,7 @@
 //! still work; their clocks stop when the ticket is final).
 //!
 //! Errors map to HTTP: [`WorkflowError::Conflict`] 409, [`WorkflowError::Forbidden`] 403,
-//! [`WorkflowError::NotFound`] 404, [`WorkflowError::Invalid`] 422.
+//! [`WorkflowError::NotFound`] 404, [`WorkflowError::Invalid`] 400 (`invalid`).
 
 mod calendar_clock;
 mod catalogue;
@@ -72,7 +72,7 @@ pub enum WorkflowError {
     /// No such assignment or request (HTTP 404).
     #[error("not found: {0}")]
     NotFound(String),
-    /// The action's own data is wrong (HTTP 422).
+    /// The action's own data is wrong (HTTP 400 `invalid`).
     #[error("invalid: {0}")]
     Invalid(String),
 }
