@@ -43,6 +43,7 @@ mod catalogue;
 mod error;
 pub mod kb;
 mod live;
+mod openapi;
 mod recording;
 mod reports;
 pub mod routing;
@@ -336,6 +337,7 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(live::metrics))
+        .route("/api/v1/openapi.yaml", get(openapi::yaml))
         .nest("/api/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
