@@ -646,6 +646,8 @@ async fn app(dir: &tempfile::TempDir) -> Router {
         policy: SlaPolicy::guangdong(),
         scale: GradeScale::three_level(),
         taxonomy: Arc::new(cfg.taxonomy),
+        cards: cfg.cards,
+        ranking: cfg.ranking,
         repeat_window_days: 7,
         first_response_mins: 3,
     };
