@@ -2,9 +2,15 @@
 //!
 //! * `GET /health` — no auth; `{"status":"ok"}`, or 503 `{"status":"draining"}` once
 //!   [`ApiState::set_draining`] was called (load balancers stop sending work during shutdown).
-//! * `GET /api/v1/tickets?caller&disposition&from&to&page&per_page` — `{items, page, per_page, total}`.
-//! * `GET /api/v1/tickets/{id}` — the ticket with `interactions` and `handoffs` (third parties such
-//!   as 120 brought into the call), its `sos_profile`, `location` and `recording` path.
+//! * `GET /api/v1/tickets?caller&disposition&state&channel&unit&from&to&page&per_page` —
+//!   `{items, page, per_page, total}` (a liaison gets its unit's tickets only).
+//! * `GET /api/v1/tickets/{id}` — the ticket (by id or number) with `interactions`, `handoffs` (third
+//!   parties such as 120 brought into the call), its `sos_profile`, `location`, `recording` path and
+//!   `workflow` (assignments, requests, clocks, supervision, callbacks).
+//! * `POST /api/v1/tickets`, `PATCH /api/v1/tickets/{id}`, `POST /api/v1/tickets/{id}/actions`,
+//!   `GET /api/v1/tickets/{id}/history`, `GET /api/v1/assignments`, `GET /api/v1/audit/verify` — the ticket
+//!   lifecycle (see `routing`); `GET /api/v1/reports/scorecards?year` — partner scorecards.
+//! * `GET /api/v1/openapi.yaml` — no auth; this API as an OpenAPI 3 document.
 //! * `GET /api/v1/tickets/{id}/recording` — the call's recording, `audio/wav` as an attachment;
 //!   a single `Range: bytes=…` gets 206 (416 if unsatisfiable); 404 if there is none (see `recording`).
 //! * `GET /api/v1/agents`, `GET /api/v1/agents/{id}`.
@@ -400,7 +406,10 @@ async fn list_tickets(
     if let hotline_workflow::Role::UnitLiaison { unit } = actor.role {
         filter.unit = Some(i64::try_from(unit).unwrap_or(i64::MAX));
     }
-    let page = st.tickets.list(&filter).await?;
+    let mut page = st.tickets.list(&filter).await?;
+    for t in &mut page.items {
+        routing::redact(&actor, t);
+    }
     Ok(Json(page).into_response())
 }
 

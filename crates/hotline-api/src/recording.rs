@@ -126,9 +126,12 @@ fn not_found(id: i64, what: &str) -> ApiError {
 
 pub(crate) async fn get_recording(
     State(st): State<ApiState>,
+    axum::Extension(actor): axum::Extension<hotline_workflow::Actor>,
     ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // A unit liaison hears only the calls of tickets its unit works on.
+    crate::routing::visible(&st, &actor, id).await?;
     let Some(detail) = st.tickets.get(id).await? else {
         return Err(ApiError::not_found(format!("ticket {id} not found")));
     };

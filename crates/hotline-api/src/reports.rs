@@ -74,6 +74,13 @@ impl KpiParams {
         Ok(())
     }
 
+    /// A unit liaison's reports cover its own unit, whatever `unit` it asked for.
+    fn own_unit_only(&mut self, actor: &hotline_workflow::Actor) {
+        if let hotline_workflow::Role::UnitLiaison { unit } = actor.role {
+            self.unit = Some(i64::try_from(unit).unwrap_or(i64::MAX));
+        }
+    }
+
     async fn answer(
         self,
         st: &ApiState,
@@ -111,8 +118,10 @@ fn date(key: &str, v: Option<&str>) -> Result<NaiveDate, ApiError> {
 
 pub(crate) async fn kpi(
     State(st): State<ApiState>,
-    ApiQuery(p): ApiQuery<KpiParams>,
+    axum::Extension(actor): axum::Extension<hotline_workflow::Actor>,
+    ApiQuery(mut p): ApiQuery<KpiParams>,
 ) -> Result<Response, ApiError> {
+    p.own_unit_only(&actor);
     p.refuse(&["date", "month"])?;
     let interval = Interval {
         from: p.from.clone(),
@@ -126,8 +135,10 @@ pub(crate) async fn kpi(
 
 pub(crate) async fn daily(
     State(st): State<ApiState>,
-    ApiQuery(p): ApiQuery<KpiParams>,
+    axum::Extension(actor): axum::Extension<hotline_workflow::Actor>,
+    ApiQuery(mut p): ApiQuery<KpiParams>,
 ) -> Result<Response, ApiError> {
+    p.own_unit_only(&actor);
     p.refuse(&["from", "to", "month"])?;
     let d = date("date", p.date.as_deref())?;
     let range = ReportPeriod::Daily(d).range()?;
@@ -136,8 +147,10 @@ pub(crate) async fn daily(
 
 pub(crate) async fn weekly(
     State(st): State<ApiState>,
-    ApiQuery(p): ApiQuery<KpiParams>,
+    axum::Extension(actor): axum::Extension<hotline_workflow::Actor>,
+    ApiQuery(mut p): ApiQuery<KpiParams>,
 ) -> Result<Response, ApiError> {
+    p.own_unit_only(&actor);
     p.refuse(&["from", "to", "month"])?;
     let d = date("date", p.date.as_deref())?;
     let range = ReportPeriod::Weekly(d).range()?;
@@ -146,8 +159,10 @@ pub(crate) async fn weekly(
 
 pub(crate) async fn monthly(
     State(st): State<ApiState>,
-    ApiQuery(p): ApiQuery<KpiParams>,
+    axum::Extension(actor): axum::Extension<hotline_workflow::Actor>,
+    ApiQuery(mut p): ApiQuery<KpiParams>,
 ) -> Result<Response, ApiError> {
+    p.own_unit_only(&actor);
     p.refuse(&["from", "to", "date"])?;
     let m = p.month.as_deref().map(str::trim).unwrap_or_default();
     if m.is_empty() {

@@ -2,7 +2,8 @@
 //!
 //! * `POST /api/v1/tickets` — register a contact (`channel`, `caller`, `content`, `received_at`…; 201).
 //! * `PATCH /api/v1/tickets/{id}` — intake details until the ticket is dispatched.
-//! * `POST /api/v1/tickets/{id}/actions` — `{"action": "accept" | "close_at_intake" | "dispatch" | "sign" |
+//! * `POST /api/v1/tickets/{id}/actions` — `{"action": "accept" | "close_at_intake" | "queue_for_dispatch" |
+//!   "dispatch" | "sign" |
 //!   "sub_dispatch" | "contact" | "reply" | "review" | "return" | "extend" | "co_handling" | "decide" |
 //!   "callback" | "close" | "reopen" | "urge" | "supervise" | "notice" | "merge" | "hand_off" | "reject" |
 //!   "archive", …}` — 200 with the ticket; an illegal action is 409 with the reason, a role that may not act
@@ -98,7 +99,7 @@ async fn ticket_id(st: &ApiState, key: &str) -> Result<i64, ApiError> {
 }
 
 /// A liaison sees only tickets its unit works on; to others the ticket does not exist.
-async fn visible(st: &ApiState, actor: &Actor, id: i64) -> Result<(), ApiError> {
+pub(crate) async fn visible(st: &ApiState, actor: &Actor, id: i64) -> Result<(), ApiError> {
     if let Role::UnitLiaison { unit } = actor.role {
         let unit = i64::try_from(unit).unwrap_or(i64::MAX);
         if !st.tickets.unit_has_ticket(unit, id).await? {
@@ -108,13 +109,22 @@ async fn visible(st: &ApiState, actor: &Actor, id: i64) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// The ticket with its workflow (assignments, requests, clocks, supervision, callbacks).
-pub(crate) async fn ticket_view(st: &ApiState, id: i64) -> Result<Value, ApiError> {
-    let detail = st
+/// A confidential (保密) ticket keeps the caller's identity at the centre: units see neither number nor name.
+pub(crate) fn redact(actor: &Actor, t: &mut hotline_tickets::Ticket) {
+    if matches!(actor.role, Role::UnitLiaison { .. }) && t.case.confidential {
+        t.caller = String::new();
+        t.case.caller_name = None;
+    }
+}
+
+/// The ticket with its workflow (assignments, requests, clocks, supervision, callbacks), as `actor` may see it.
+pub(crate) async fn ticket_view(st: &ApiState, actor: &Actor, id: i64) -> Result<Value, ApiError> {
+    let mut detail = st
         .tickets
         .get(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("ticket {id} not found")))?;
+    redact(actor, &mut detail.ticket);
     let mut v = serde_json::to_value(&detail).map_err(ApiError::internal)?;
     let flow = st.tickets.workflow(id).await?;
     if let Some(obj) = v.as_object_mut() {
@@ -233,7 +243,7 @@ pub async fn create_ticket(
         .tickets
         .create_ticket(new, &actor, Utc::now(), &cal)
         .await?;
-    let view = ticket_view(&st, t.id).await?;
+    let view = ticket_view(&st, &actor, t.id).await?;
     let mut resp = (StatusCode::CREATED, Json(view)).into_response();
     if let Ok(v) = format!("/api/v1/tickets/{}", t.id).parse() {
         resp.headers_mut().insert(axum::http::header::LOCATION, v);
@@ -260,7 +270,7 @@ pub async fn update_ticket(
     st.tickets
         .update_intake(id, upd, &actor, Utc::now())
         .await?;
-    Ok(Json(ticket_view(&st, id).await?))
+    Ok(Json(ticket_view(&st, &actor, id).await?))
 }
 
 pub async fn get_ticket(
@@ -270,7 +280,7 @@ pub async fn get_ticket(
 ) -> Result<Json<Value>, ApiError> {
     let id = ticket_id(&st, &key).await?;
     visible(&st, &actor, id).await?;
-    Ok(Json(ticket_view(&st, id).await?))
+    Ok(Json(ticket_view(&st, &actor, id).await?))
 }
 
 pub async fn history(
@@ -646,8 +656,31 @@ async fn steps_for(
             one(Action::Sign { assignment })
         }
         ActionBody::SubDispatch { parent, unit, due } => {
-            let parent = default_assignment(&flow().await?, actor, parent)?;
+            let f = flow().await?;
+            let parent = default_assignment(&f, actor, parent)?;
             let unit = unit_id(st, &unit).await?;
+            // Work passes down the unit tree (下派): the child must be below the parent unit.
+            if let Some(p) = f.assignment(parent) {
+                let above = i64::try_from(p.unit).unwrap_or(i64::MAX);
+                let mut at = i64::try_from(unit).unwrap_or(i64::MAX);
+                let mut below = false;
+                // Bounded walk: a tree deeper than this is a data error, not a reason to loop.
+                for _ in 0..16 {
+                    match st.tickets.unit(at).await?.and_then(|u| u.parent_id) {
+                        Some(up) if up == above => {
+                            below = true;
+                            break;
+                        }
+                        Some(up) => at = up,
+                        None => break,
+                    }
+                }
+                if !below {
+                    return Err(unprocessable(format!(
+                        "unit: unit {unit} is not below unit {above} in the unit tree"
+                    )));
+                }
+            }
             one(Action::SubDispatch { parent, unit, due })
         }
         ActionBody::Contact {
@@ -885,7 +918,7 @@ pub async fn act(
     st.tickets
         .apply(steps, &actor, Utc::now(), &cal, setup.top_grade())
         .await?;
-    Ok(Json(ticket_view(&st, id).await?))
+    Ok(Json(ticket_view(&st, &actor, id).await?))
 }
 
 impl From<hotline_workflow::WorkflowError> for ApiError {

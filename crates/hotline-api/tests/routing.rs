@@ -476,6 +476,17 @@ async fn three_levels(pg: bool) {
         t["resolve_due"].as_str().unwrap() > due_before.as_str(),
         "{t}"
     );
+    // Work passes down the tree only: the water company is not below the district government.
+    let (s, e) = call_as(
+        app,
+        &district,
+        Method::POST,
+        &acts,
+        Some(json!({"action": "sub_dispatch", "unit": "water_company"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(e["reason"].as_str().unwrap().contains("unit tree"), "{e}");
     let xinhua = fx
         .store
         .unit_by_code("xinhua_office")
@@ -611,6 +622,84 @@ async fn three_levels(pg: bool) {
     )
     .await;
     assert_eq!(w["total"], 0, "{w}");
+    // A confidential caller stays at the centre: the unit sees the ticket without number or name.
+    let mut secret = new("举报违法排污");
+    secret["confidential"] = json!(true);
+    secret["caller_name"] = json!("匿名者");
+    let (s, t) = call_as(app, &agent, Method::POST, "/api/v1/tickets", Some(secret)).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let id3 = t["id"].as_i64().unwrap().to_string();
+    let (s, _) = act(&id3, json!({"action": "dispatch", "lead": "water_company"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, seen) = call_as(
+        app,
+        &water,
+        Method::GET,
+        &format!("/api/v1/tickets/{id3}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (seen["caller"].as_str(), seen["caller_name"].is_null()),
+        (Some(""), true),
+        "{seen}"
+    );
+    let (_, listed) = call_as(app, &water, Method::GET, "/api/v1/tickets", None).await;
+    let confidential: Vec<&Value> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["confidential"] == true)
+        .collect();
+    assert_eq!(confidential.len(), 1, "{listed}");
+    assert_eq!(confidential[0]["caller"], "");
+    let (_, seen) = call_as(
+        app,
+        &agent,
+        Method::GET,
+        &format!("/api/v1/tickets/{id3}"),
+        None,
+    )
+    .await;
+    assert_eq!(seen["caller"], "13900000077");
+    // Another unit's recording is as invisible as its ticket.
+    let (s, _) = call_as(
+        app,
+        &water,
+        Method::GET,
+        &format!("/api/v1/tickets/{id}/recording"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // A liaison's KPI report covers its own unit only, whatever it asks for.
+    let water_id = fx
+        .store
+        .unit_by_code("water_company")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let (s, r) = call_as(
+        app,
+        &water,
+        Method::GET,
+        &format!(
+            "/api/v1/reports/kpi?from=2000-01-01&to=2100-01-01&group_by=unit&unit={}",
+            dongcheng.id
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let units: Vec<&str> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["keys"]["unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, [water_id.to_string()], "{r}");
+
     let (s, v) = call(app, Method::GET, "/api/v1/audit/verify", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["ok"], true, "{v}");
