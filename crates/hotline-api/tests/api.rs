@@ -7,12 +7,13 @@ use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
 use hotline_api::*;
 use hotline_tickets::{
-    CallUpdate, Disposition, HandoffMode, HandoffOutcome, HandoffUpdate, NewHandoff,
-    NewVoiceTicket, TicketStore,
+    CallUpdate, Disposition, HandoffMode, HandoffOutcome, HandoffUpdate, NewHandoff, NewVoiceTicket,
 };
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
+
+mod common;
+
+use common::{send_request, sqlite_store};
 
 const TOKEN: &str = "test-token";
 
@@ -73,10 +74,7 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = TicketStore::connect(&format!("sqlite://{}/t.db", dir.path().display()))
-        .await
-        .unwrap();
+    let (dir, store) = sqlite_store().await;
     let fake = Arc::new(FakeAgents::default());
     *fake.agents.lock().unwrap() = vec![
         agent("1001", AgentState::Idle),
@@ -109,16 +107,8 @@ async fn call(
                 .unwrap_or_else(Body::empty),
         )
         .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let ct = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_string());
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let v: Value = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|e| panic!("{status} non-JSON body {bytes:?} ({ct:?}): {e}"));
-    (status, v)
+    let r = send_request(app, req).await;
+    (r.status, r.json())
 }
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {

@@ -2,33 +2,17 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::Router;
 use futures::future::BoxFuture;
 use hotline_api::*;
-use hotline_tickets::TicketStore;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
+
+mod common;
+
+use common::{request, sqlite_store, NoAgents};
 
 const TOKEN: &str = "calls-token";
-
-struct NoAgents;
-
-impl AgentControl for NoAgents {
-    fn list(&self) -> BoxFuture<'static, Vec<AgentView>> {
-        Box::pin(async { Vec::new() })
-    }
-    fn set_status(
-        &self,
-        _: String,
-        _: AgentStatus,
-        _: Option<String>,
-    ) -> BoxFuture<'static, Result<AgentView, AgentControlError>> {
-        Box::pin(async { Err(AgentControlError::NotFound) })
-    }
-}
 
 /// One live call (id 7); records every request; call 8 is one whose agent already left.
 #[derive(Default)]
@@ -121,10 +105,7 @@ impl CallControl for FakeCalls {
 }
 
 async fn app() -> (tempfile::TempDir, Router, Arc<FakeCalls>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = TicketStore::connect(&format!("sqlite://{}/t.db", dir.path().display()))
-        .await
-        .unwrap();
+    let (dir, store) = sqlite_store().await;
     let fake = Arc::new(FakeCalls::default());
     let state = ApiState::new(store, TOKEN, Arc::new(NoAgents)).with_calls(fake.clone());
     (dir, router(state), fake)
@@ -137,22 +118,7 @@ async fn send(
     body: Option<Value>,
     auth: bool,
 ) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if auth {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
-    }
-    let body = match body {
-        Some(v) => {
-            req = req.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    let resp = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, v)
+    request(app, method, uri, auth.then_some(TOKEN), body).await
 }
 
 #[tokio::test]

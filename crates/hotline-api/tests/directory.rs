@@ -3,36 +3,19 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::Router;
 use chrono::{TimeDelta, Utc};
-use futures::future::BoxFuture;
 use hotline_api::*;
 use hotline_tickets::TicketStore;
 use hotline_workflow::Role;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
+
+mod common;
+
+use common::{calendar, request, sqlite_store, NoAgents};
 
 const ADMIN: &str = "directory-admin-token";
-
-struct NoAgents;
-
-impl AgentControl for NoAgents {
-    fn list(&self) -> BoxFuture<'static, Vec<AgentView>> {
-        Box::pin(async { Vec::new() })
-    }
-
-    fn set_status(
-        &self,
-        _id: String,
-        _status: AgentStatus,
-        _reason: Option<String>,
-    ) -> BoxFuture<'static, Result<AgentView, AgentControlError>> {
-        Box::pin(async { Err(AgentControlError::NotFound) })
-    }
-}
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -41,15 +24,8 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = TicketStore::connect(&format!("sqlite://{}/t.db", dir.path().display()))
-        .await
-        .unwrap();
-    let files = hotline_calendar::Calendar::from_dir(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../config/calendar"
-    ))
-    .unwrap();
+    let (dir, store) = sqlite_store().await;
+    let files = calendar();
     let edits = store.list_calendar_days().await.unwrap();
     let kb = load_kb(&store).await.unwrap();
     let state = ApiState::new(store.clone(), ADMIN, Arc::new(NoAgents))
@@ -76,45 +52,17 @@ async fn fixture() -> Fixture {
     }
 }
 
-async fn send(
-    app: &Router,
-    method: Method,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let req = req
-        .body(
-            body.map(|b| Body::from(b.to_string()))
-                .unwrap_or_else(Body::empty),
-        )
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{status} {bytes:?}: {e}"))
-    };
-    (status, body)
-}
-
 async fn admin(
     app: &Router,
     method: Method,
     uri: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    send(app, method, uri, Some(ADMIN), body).await
+    request(app, method, uri, Some(ADMIN), body).await
 }
 
 async fn login(app: &Router, user: &str, password: &str) -> (StatusCode, Value) {
-    send(
+    request(
         app,
         Method::POST,
         "/api/v1/login",
@@ -151,11 +99,11 @@ async fn agent_from_config_and_db_user_log_in() {
     assert_eq!(body["unit"], Value::Null);
     assert!(body["expires_at"].is_string());
     let token = body["token"].as_str().unwrap().to_string();
-    let (status, me) = send(&f.app, Method::GET, "/api/v1/me", Some(&token), None).await;
+    let (status, me) = request(&f.app, Method::GET, "/api/v1/me", Some(&token), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["name"], "坐席一");
     // An agent reads the existing routes too.
-    let (status, _) = send(&f.app, Method::GET, "/api/v1/tickets", Some(&token), None).await;
+    let (status, _) = request(&f.app, Method::GET, "/api/v1/tickets", Some(&token), None).await;
     assert_eq!(status, StatusCode::OK);
 
     // Wrong password and unknown user get the same answer.
@@ -182,25 +130,25 @@ async fn agent_from_config_and_db_user_log_in() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert!(body.get("password_hash").is_none());
     let boss = token_of(&f.app, "boss", "boss-pass-1").await;
-    let (status, me) = send(&f.app, Method::GET, "/api/v1/me", Some(&boss), None).await;
+    let (status, me) = request(&f.app, Method::GET, "/api/v1/me", Some(&boss), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         (me["user"].as_str(), me["role"].as_str()),
         (Some("boss"), Some("admin"))
     );
     // An admin user manages users as the admin token does.
-    let (status, list) = send(&f.app, Method::GET, "/api/v1/users", Some(&boss), None).await;
+    let (status, list) = request(&f.app, Method::GET, "/api/v1/users", Some(&boss), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 
     // Logout ends the session.
-    let (status, _) = send(&f.app, Method::POST, "/api/v1/logout", Some(&boss), None).await;
+    let (status, _) = request(&f.app, Method::POST, "/api/v1/logout", Some(&boss), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, body) = send(&f.app, Method::GET, "/api/v1/me", Some(&boss), None).await;
+    let (status, body) = request(&f.app, Method::GET, "/api/v1/me", Some(&boss), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], "unauthorized");
     // No token at all.
-    let (status, _) = send(&f.app, Method::GET, "/api/v1/units", None, None).await;
+    let (status, _) = request(&f.app, Method::GET, "/api/v1/units", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -217,7 +165,7 @@ async fn expired_token_is_refused() {
         .issue_token(&p, Utc::now() - TimeDelta::hours(13), TimeDelta::hours(12))
         .await
         .unwrap();
-    let (status, body) = send(&f.app, Method::GET, "/api/v1/me", Some(&old), None).await;
+    let (status, body) = request(&f.app, Method::GET, "/api/v1/me", Some(&old), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], "unauthorized");
     let fresh = f
@@ -225,7 +173,7 @@ async fn expired_token_is_refused() {
         .issue_token(&p, Utc::now(), TimeDelta::hours(12))
         .await
         .unwrap();
-    let (status, _) = send(&f.app, Method::GET, "/api/v1/me", Some(&fresh), None).await;
+    let (status, _) = request(&f.app, Method::GET, "/api/v1/me", Some(&fresh), None).await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -287,11 +235,11 @@ async fn liaison_is_forbidden_user_admin_and_centre_screens() {
         (Method::DELETE, "/api/v1/users/li"),
         (Method::GET, "/api/v1/sos/devices"),
     ] {
-        let (status, body) = send(&f.app, method, uri, Some(&li), None).await;
+        let (status, body) = request(&f.app, method, uri, Some(&li), None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{uri}");
         assert_eq!(body["error"], "forbidden");
     }
-    let (status, body) = send(
+    let (status, body) = request(
         &f.app,
         Method::POST,
         "/api/v1/units",
@@ -308,14 +256,14 @@ async fn liaison_is_forbidden_user_admin_and_centre_screens() {
         "/api/v1/kb",
         "/api/v1/calendar?year=2026",
     ] {
-        let (status, _) = send(&f.app, Method::GET, uri, Some(&li), None).await;
+        let (status, _) = request(&f.app, Method::GET, uri, Some(&li), None).await;
         assert_eq!(status, StatusCode::OK, "{uri}");
     }
 
     // Deactivating the user ends the session.
     let (status, _) = admin(&f.app, Method::DELETE, "/api/v1/users/li", None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = send(&f.app, Method::GET, "/api/v1/me", Some(&li), None).await;
+    let (status, _) = request(&f.app, Method::GET, "/api/v1/me", Some(&li), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (_, u) = admin(&f.app, Method::GET, "/api/v1/users/li", None).await;
     assert_eq!(u["active"], false);
@@ -402,7 +350,7 @@ async fn catalogue_validates_units_and_times() {
         assert_eq!(status, StatusCode::CREATED);
     }
     let sup = token_of(&f.app, "2001", "sip-pass-2001").await;
-    let (status, body) = send(
+    let (status, body) = request(
         &f.app,
         Method::POST,
         "/api/v1/catalogue",
@@ -412,7 +360,7 @@ async fn catalogue_validates_units_and_times() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_error(&body, "invalid", "lead_unit: no unit with code \"nope\"");
-    let (status, body) = send(
+    let (status, body) = request(
         &f.app,
         Method::POST,
         "/api/v1/catalogue",
@@ -422,7 +370,7 @@ async fn catalogue_validates_units_and_times() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_error(&body, "invalid", "window_from");
-    let (status, rule) = send(
+    let (status, rule) = request(
         &f.app,
         Method::POST,
         "/api/v1/catalogue",
@@ -436,24 +384,25 @@ async fn catalogue_validates_units_and_times() {
     let uri = format!("/api/v1/catalogue/{}", rule["id"]);
     let mut upd = rule.clone();
     upd["co_units"] = json!(["ghost"]);
-    let (status, body) = send(&f.app, Method::PUT, &uri, Some(&sup), Some(upd)).await;
+    let (status, body) = request(&f.app, Method::PUT, &uri, Some(&sup), Some(upd)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_error(&body, "invalid", "co_units[0]");
     let mut upd = rule.clone();
     upd["note"] = json!("夜间");
-    let (status, body) = send(&f.app, Method::PUT, &uri, Some(&sup), Some(upd)).await;
+    let (status, body) = request(&f.app, Method::PUT, &uri, Some(&sup), Some(upd)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["note"], "夜间");
     // An agent reads but does not write.
     let agent = token_of(&f.app, "1001", "sip-pass-1001").await;
-    let (status, list) = send(&f.app, Method::GET, "/api/v1/catalogue", Some(&agent), None).await;
+    let (status, list) =
+        request(&f.app, Method::GET, "/api/v1/catalogue", Some(&agent), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
-    let (status, _) = send(&f.app, Method::DELETE, &uri, Some(&agent), None).await;
+    let (status, _) = request(&f.app, Method::DELETE, &uri, Some(&agent), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = send(&f.app, Method::DELETE, &uri, Some(&sup), None).await;
+    let (status, _) = request(&f.app, Method::DELETE, &uri, Some(&sup), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = send(&f.app, Method::GET, &uri, Some(&sup), None).await;
+    let (status, _) = request(&f.app, Method::GET, &uri, Some(&sup), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -486,7 +435,7 @@ async fn kb_search_finds_chinese_by_two_characters() {
         ids.push(body["id"].as_i64().unwrap());
     }
     let agent = token_of(&f.app, "1001", "sip-pass-1001").await;
-    let (status, hits) = send(
+    let (status, hits) = request(
         &f.app,
         Method::GET,
         "/api/v1/kb?q=%E6%8A%A4%E7%85%A7",
@@ -500,7 +449,7 @@ async fn kb_search_finds_chinese_by_two_characters() {
         .as_str()
         .unwrap()
         .contains("出入境"));
-    let (_, hits) = send(
+    let (_, hits) = request(
         &f.app,
         Method::GET,
         "/api/v1/kb?q=%E7%A4%BE%E4%BF%9D&limit=1",
@@ -523,7 +472,7 @@ async fn kb_search_finds_chinese_by_two_characters() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, hits) = admin(&f.app, Method::GET, "/api/v1/kb?q=%E7%85%A7%E6%98%8E", None).await; // 照明
     assert_eq!(hits["items"][0]["id"], ids[2]);
-    let (status, _) = send(&f.app, Method::DELETE, &uri, Some(&agent), None).await;
+    let (status, _) = request(&f.app, Method::DELETE, &uri, Some(&agent), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = admin(&f.app, Method::DELETE, &uri, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -581,7 +530,7 @@ async fn calendar_edit_moves_deadlines() {
     let (_, day) = admin(&f.app, Method::GET, "/api/v1/calendar/2026-03-07", None).await;
     assert_eq!(day["working"], false);
     let sup = token_of(&f.app, "2001", "sip-pass-2001").await;
-    let (status, day) = send(
+    let (status, day) = request(
         &f.app,
         Method::PUT,
         "/api/v1/calendar/2026-03-07",
@@ -615,7 +564,7 @@ async fn calendar_edit_moves_deadlines() {
 
     // Agents may not edit; bad dates are 400.
     let agent = token_of(&f.app, "1001", "sip-pass-1001").await;
-    let (status, _) = send(
+    let (status, _) = request(
         &f.app,
         Method::PUT,
         "/api/v1/calendar/2026-03-14",

@@ -15,9 +15,11 @@ use hotline_tickets::{
     CallUpdate, Callback, CallbackKind, CallbackStatus, CallbackUpdate, Disposition, NewCallback,
     NewVoiceTicket, TicketStore,
 };
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
+
+mod common;
+
+use common::{send_request, sqlite_store, NoAgents};
 
 const TOKEN: &str = "live-token";
 /// A queue name that needs escaping in Prometheus labels.
@@ -96,24 +98,6 @@ impl AgentControl for FakeControl {
     }
 }
 
-/// Only the required methods: the trait's defaults answer the rest.
-struct MinimalControl;
-
-impl AgentControl for MinimalControl {
-    fn list(&self) -> BoxFuture<'static, Vec<AgentView>> {
-        Box::pin(async { Vec::new() })
-    }
-
-    fn set_status(
-        &self,
-        _id: String,
-        _status: AgentStatus,
-        _reason: Option<String>,
-    ) -> BoxFuture<'static, Result<AgentView, AgentControlError>> {
-        Box::pin(async { Err(AgentControlError::NotFound) })
-    }
-}
-
 fn queue(name: &str, offered: u64, asa_secs: Option<f64>) -> QueueLiveStats {
     QueueLiveStats {
         queue: name.into(),
@@ -181,15 +165,8 @@ struct Fixture {
     fake: Arc<FakeControl>,
 }
 
-async fn store() -> (tempfile::TempDir, TicketStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/t.db", dir.path().display());
-    let store = TicketStore::connect(&url).await.unwrap();
-    (dir, store)
-}
-
 async fn fixture() -> Fixture {
-    let (_dir, store) = store().await;
+    let (_dir, store) = sqlite_store().await;
     let (a, b) = (AgentStatus::Available, AgentStatus::Break);
     let fake = Arc::new(FakeControl {
         agents: Mutex::new(vec![
@@ -223,12 +200,8 @@ async fn send(app: &Router, method: Method, uri: &str, auth: Option<&str>) -> Ra
     if let Some(a) = auth {
         req = req.header(header::AUTHORIZATION, a);
     }
-    let resp = app.clone().oneshot(req.body(Body::empty()).unwrap());
-    let resp = resp.await.unwrap();
-    let (status, ct) = (resp.status(), resp.headers()[header::CONTENT_TYPE].clone());
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let body = String::from_utf8(bytes.to_vec()).unwrap();
-    (status, ct.to_str().unwrap().to_string(), body)
+    let r = send_request(app, req.body(Body::empty()).unwrap()).await;
+    (r.status, r.content_type(), r.text())
 }
 
 async fn call(app: &Router, method: Method, uri: &str, auth: Option<&str>) -> (StatusCode, Value) {
@@ -640,9 +613,9 @@ async fn metrics_text_format() {
 
 #[tokio::test]
 async fn trait_defaults_answer_without_the_acd() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = sqlite_store().await;
     let ids = seed_callbacks(&store, &[(CallbackKind::Missed, CallbackStatus::Pending)]).await;
-    let app = router(ApiState::new(store, TOKEN, Arc::new(MinimalControl)));
+    let app = router(ApiState::new(store, TOKEN, Arc::new(NoAgents)));
     assert_eq!(get_ok(&app, "/api/v1/queues").await, json!([]));
     fails(&app, GET, GENERAL, NOT_FOUND).await;
     fails(&app, GET, "/api/v1/agents/1001/stats", NOT_FOUND).await;

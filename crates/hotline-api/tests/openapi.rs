@@ -10,16 +10,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::Router;
-use futures::future::BoxFuture;
 use hotline_api::*;
 use hotline_tickets::TicketStore;
-use hotline_workflow::{GradeScale, RoutingConfig, SlaPolicy};
-use http_body_util::BodyExt;
-use serde_json::{Map, Number, Value};
-use tower::ServiceExt;
+use serde_json::{json, Map, Number, Value};
+
+mod common;
+
+use common::{request_reply, routing_config, routing_setup, NoAgents};
 
 const DOC: &str = include_str!("../openapi.yaml");
 const LIB: &str = include_str!("../src/lib.rs");
@@ -620,37 +619,10 @@ fn every_action_is_in_the_discriminator() {
 // ---------------------------------------------------------------------------------------------------------
 // The document against the running router.
 
-struct NoAgents;
-
-impl AgentControl for NoAgents {
-    fn list(&self) -> BoxFuture<'static, Vec<AgentView>> {
-        Box::pin(async { Vec::new() })
-    }
-
-    fn set_status(
-        &self,
-        _id: String,
-        _status: AgentStatus,
-        _reason: Option<String>,
-    ) -> BoxFuture<'static, Result<AgentView, AgentControlError>> {
-        Box::pin(async { Err(AgentControlError::NotFound) })
-    }
-}
-
 async fn app(dir: &tempfile::TempDir) -> Router {
     let url = format!("sqlite://{}/t.db", dir.path().display());
     let store = TicketStore::connect(&url).await.unwrap();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/routing.toml");
-    let cfg = RoutingConfig::from_path(std::path::Path::new(path)).unwrap();
-    let setup = RoutingSetup {
-        policy: SlaPolicy::guangdong(),
-        scale: GradeScale::three_level(),
-        taxonomy: Arc::new(cfg.taxonomy),
-        cards: cfg.cards,
-        ranking: cfg.ranking,
-        repeat_window_days: 7,
-        first_response_mins: 3,
-    };
+    let setup = routing_setup(routing_config());
     router(ApiState::new(store, TOKEN, Arc::new(NoAgents)).with_routing(setup))
 }
 
@@ -675,32 +647,10 @@ async fn send(
     uri: &str,
     token: Option<&str>,
 ) -> (StatusCode, String, Vec<u8>) {
-    let mut req = Request::builder().method(method.clone()).uri(uri);
-    if let Some(t) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let body = if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-        Body::from("{}")
-    } else {
-        Body::empty()
-    };
-    let resp = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = resp.status();
-    let ct = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, ct, bytes)
+    let body = matches!(method, Method::POST | Method::PUT | Method::PATCH).then(|| json!({}));
+    let r = request_reply(app, method, uri, token, body).await;
+    let ct = r.content_type();
+    (r.status, ct, r.body)
 }
 
 #[tokio::test]

@@ -5,35 +5,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use chrono::Utc;
-use futures::future::BoxFuture;
 use hotline_api::*;
 use hotline_tickets::{CallUpdate, NewVoiceTicket, TicketStore};
-use http_body_util::BodyExt;
-use serde_json::Value;
-use tower::ServiceExt;
+
+mod common;
+
+use common::{send_request, sqlite_store, NoAgents, Reply};
 
 const TOKEN: &str = "rec-token";
-
-/// Recordings need no ACD.
-struct NoAgents;
-
-impl AgentControl for NoAgents {
-    fn list(&self) -> BoxFuture<'static, Vec<AgentView>> {
-        Box::pin(async { Vec::new() })
-    }
-
-    fn set_status(
-        &self,
-        _id: String,
-        _status: AgentStatus,
-        _reason: Option<String>,
-    ) -> BoxFuture<'static, Result<AgentView, AgentControlError>> {
-        Box::pin(async { Err(AgentControlError::NotFound) })
-    }
-}
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -42,10 +24,7 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = TicketStore::connect(&format!("sqlite://{}/t.db", dir.path().display()))
-        .await
-        .unwrap();
+    let (dir, store) = sqlite_store().await;
     let app = router(ApiState::new(store.clone(), TOKEN, Arc::new(NoAgents)));
     Fixture { dir, store, app }
 }
@@ -87,23 +66,6 @@ impl Fixture {
     }
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: header::HeaderName) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{} non-JSON body: {e}", self.status))
-    }
-}
-
 async fn send(app: &Router, uri: &str, auth: Option<&str>, range: Option<&str>) -> Reply {
     let mut req = Request::builder().method(Method::GET).uri(uri);
     if let Some(a) = auth {
@@ -112,25 +74,7 @@ async fn send(app: &Router, uri: &str, auth: Option<&str>, range: Option<&str>) 
     if let Some(r) = range {
         req = req.header(header::RANGE, r);
     }
-    let resp = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    send_request(app, req.body(Body::empty()).unwrap()).await
 }
 
 async fn get(app: &Router, uri: &str, range: Option<&str>) -> Reply {

@@ -4,36 +4,21 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{Method, Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
-use futures::future::BoxFuture;
 use hotline_api::*;
 use hotline_tickets::generate::{generate, GenerateOptions};
 use hotline_tickets::reports::{to_csv, Dim, ReportPeriod, ReportQuery};
 use hotline_tickets::TicketStore;
-use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+mod common;
+
+use common::{builder, send_request, sqlite_store, NoAgents};
+
 const TOKEN: &str = "reports-token";
-
-struct NoAgents;
-
-impl AgentControl for NoAgents {
-    fn list(&self) -> BoxFuture<'static, Vec<AgentView>> {
-        Box::pin(async { Vec::new() })
-    }
-
-    fn set_status(
-        &self,
-        _id: String,
-        _status: AgentStatus,
-        _reason: Option<String>,
-    ) -> BoxFuture<'static, Result<AgentView, AgentControlError>> {
-        Box::pin(async { Err(AgentControlError::NotFound) })
-    }
-}
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -41,10 +26,7 @@ fn t(s: &str) -> DateTime<Utc> {
 
 /// 1,500 finished tickets over the 40 China days before 2026-04-01 (local).
 async fn app() -> (tempfile::TempDir, TicketStore, Router) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = TicketStore::connect(&format!("sqlite://{}/t.db", dir.path().display()))
-        .await
-        .unwrap();
+    let (dir, store) = sqlite_store().await;
     let o = GenerateOptions {
         count: 1_500,
         seed: 5,
@@ -58,19 +40,14 @@ async fn app() -> (tempfile::TempDir, TicketStore, Router) {
 
 /// Status, content type, body.
 async fn get(app: &Router, uri: &str) -> (StatusCode, String, String) {
-    let req = Request::builder()
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
-        .body(Body::empty())
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let ct = resp.headers()[header::CONTENT_TYPE]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, ct, String::from_utf8(bytes.to_vec()).unwrap())
+    let r = send_request(
+        app,
+        builder(Method::GET, uri, Some(TOKEN))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    (r.status, r.content_type(), r.text())
 }
 
 async fn json(app: &Router, uri: &str) -> Value {

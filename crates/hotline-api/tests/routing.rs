@@ -7,135 +7,37 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use futures::future::BoxFuture;
 use hotline_api::*;
 use hotline_tickets::TicketStore;
-use hotline_workflow::{GradeScale, RoutingConfig, SlaPolicy};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+mod common;
+
+use common::{calendar, request, routing_config, routing_setup, seed, NoAgents, TestDb};
+
 const TOKEN: &str = "routing-token";
 
-struct NoAgents;
-
-impl AgentControl for NoAgents {
-    fn list(&self) -> BoxFuture<'static, Vec<AgentView>> {
-        Box::pin(async { Vec::new() })
-    }
-
-    fn set_status(
-        &self,
-        _id: String,
-        _status: AgentStatus,
-        _reason: Option<String>,
-    ) -> BoxFuture<'static, Result<AgentView, AgentControlError>> {
-        Box::pin(async { Err(AgentControlError::NotFound) })
-    }
-}
-
-fn routing_config() -> RoutingConfig {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/routing.toml");
-    RoutingConfig::from_path(std::path::Path::new(path)).unwrap()
-}
-
-fn calendar() -> hotline_calendar::Calendar {
-    // The real calendar: deadlines in these tests cross real holidays and make-up days.
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/calendar");
-    hotline_calendar::Calendar::from_dir(dir).unwrap()
-}
-
-/// Units and catalogue as the engine seeds them from `config/routing.toml`.
-async fn seed(store: &TicketStore, cfg: &RoutingConfig) {
-    use hotline_tickets::{NewCatalogueRule, UnitInput, UnitKind};
-    let units: Vec<UnitInput> = cfg
-        .taxonomy
-        .units()
-        .iter()
-        .map(|u| UnitInput {
-            code: u.code.clone(),
-            name: u.name.clone(),
-            parent_code: u.parent.clone(),
-            kind: UnitKind::Other,
-            area: u.area.clone(),
-            partner: u.partner,
-        })
-        .collect();
-    store.seed_units(&units).await.unwrap();
-    let rules: Vec<NewCatalogueRule> = cfg
-        .taxonomy
-        .rules()
-        .rules
-        .iter()
-        .filter(|r| r.window.is_none())
-        .map(|r| NewCatalogueRule {
-            position: None,
-            category: r.category.clone(),
-            area: r.area.clone(),
-            window_from: None,
-            window_to: None,
-            days: None,
-            lead_unit: r.lead.clone(),
-            co_units: r.co.clone(),
-            note: String::new(),
-        })
-        .collect();
-    assert!(store.seed_catalogue(&rules).await.unwrap());
-}
-
 struct Fixture {
-    _dir: tempfile::TempDir,
+    db: TestDb,
     app: Router,
     store: TicketStore,
     url: String,
-    pg_cleanup: Option<(String, String)>,
 }
 
 impl Fixture {
     async fn cleanup(self) {
-        if let Some((admin, name)) = self.pg_cleanup {
-            if let Ok(p) = sqlx::PgPool::connect(&admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&p)
-                    .await;
-                p.close().await;
-            }
-        }
+        self.db.cleanup().await;
     }
 }
 
 async fn fixture(pg: bool) -> Option<Fixture> {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, pg_cleanup) = if pg {
-        let admin = std::env::var("HOTLINE_TEST_PG_URL").ok()?;
-        let name = format!(
-            "hotline_api_routing_{}_{}",
-            std::process::id(),
-            chrono::Utc::now().timestamp_micros()
-        );
-        let p = sqlx::PgPool::connect(&admin).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&p)
-            .await
-            .unwrap();
-        p.close().await;
-        let base = admin.rsplit_once('/').unwrap().0.to_string();
-        (format!("{base}/{name}"), Some((admin, name)))
-    } else {
-        (format!("sqlite://{}/t.db", dir.path().display()), None)
-    };
-    let store = TicketStore::connect(&url).await.unwrap();
+    let db = TestDb::new(pg, "hotline_api_routing").await?;
+    let (store, url) = (db.store.clone(), db.url.clone());
     let cfg = routing_config();
     seed(&store, &cfg).await;
-    let setup = RoutingSetup {
-        policy: SlaPolicy::guangdong(),
-        scale: GradeScale::three_level(),
-        taxonomy: Arc::new(cfg.taxonomy),
-        cards: cfg.cards,
-        ranking: cfg.ranking,
-        repeat_window_days: 7,
-        first_response_mins: 3,
-    };
+    let setup = routing_setup(cfg);
     let app = router(
         ApiState::new(store.clone(), TOKEN, Arc::new(NoAgents))
             .with_calendar(calendar(), &[])
@@ -148,11 +50,10 @@ async fn fixture(pg: bool) -> Option<Fixture> {
             .with_routing(setup),
     );
     Some(Fixture {
-        _dir: dir,
+        db,
         app,
         store,
         url,
-        pg_cleanup,
     })
 }
 
@@ -167,26 +68,7 @@ async fn call_as(
     uri: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    let body = match body {
-        Some(v) => {
-            req = req.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    let resp = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let v = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes)))
-    };
-    (status, v)
+    request(app, method, uri, Some(token), body).await
 }
 
 async fn act(app: &Router, id: &str, body: Value) -> (StatusCode, Value) {

@@ -5,33 +5,17 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use futures::future::BoxFuture;
 use hotline_api::*;
 use hotline_tickets::TicketStore;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+mod common;
+
+use common::{request_reply, sqlite_store, NoAgents};
+
 const TOKEN: &str = "sos-token";
 const DEVICES: &str = "/api/v1/sos/devices";
-
-/// The registry needs no ACD.
-struct NoAgents;
-
-impl AgentControl for NoAgents {
-    fn list(&self) -> BoxFuture<'static, Vec<AgentView>> {
-        Box::pin(async { Vec::new() })
-    }
-
-    fn set_status(
-        &self,
-        _id: String,
-        _status: AgentStatus,
-        _reason: Option<String>,
-    ) -> BoxFuture<'static, Result<AgentView, AgentControlError>> {
-        Box::pin(async { Err(AgentControlError::NotFound) })
-    }
-}
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -40,10 +24,7 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = TicketStore::connect(&format!("sqlite://{}/t.db", dir.path().display()))
-        .await
-        .unwrap();
+    let (dir, store) = sqlite_store().await;
     let app = router(ApiState::new(store.clone(), TOKEN, Arc::new(NoAgents)));
     Fixture {
         _dir: dir,
@@ -59,33 +40,11 @@ struct Reply {
 }
 
 async fn send(app: &Router, method: Method, uri: &str, body: Option<Value>, auth: bool) -> Reply {
-    let mut req = Request::builder().method(method).uri(uri);
-    if auth {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
-    }
-    let req = req
-        .body(
-            body.map(|b| Body::from(b.to_string()))
-                .unwrap_or_else(Body::empty),
-        )
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let location = resp
-        .headers()
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_string());
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|e| panic!("{status} non-JSON body {bytes:?}: {e}"))
-    };
+    let r = request_reply(app, method, uri, auth.then_some(TOKEN), body).await;
     Reply {
-        status,
-        location,
-        body,
+        status: r.status,
+        location: r.header(header::LOCATION).map(str::to_string),
+        body: r.json(),
     }
 }
 

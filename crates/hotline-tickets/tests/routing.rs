@@ -523,7 +523,7 @@ async fn merge_touches_both_tickets(db: &TestDb) {
         .unwrap();
     assert_eq!(ticket(&store, dup.id).await.case.state, "merged");
     let m = store.workflow(master.id).await.unwrap().unwrap();
-    assert_eq!(m.duplicates, [dup.number.clone()]);
+    assert_eq!(m.duplicates, std::slice::from_ref(&dup.number));
     assert_eq!(store.id_of_number(&dup.number).await.unwrap(), Some(dup.id));
 }
 
