@@ -146,7 +146,7 @@ pub(crate) async fn put_day(
         )));
     }
     let edit = st
-        .tickets
+        .store_for(&p)
         .upsert_calendar_day(date, body.working, &note, &p.user, Utc::now())
         .await?;
     let mut cal = st.calendar.write().unwrap_or_else(|e| e.into_inner());
@@ -168,7 +168,7 @@ pub(crate) async fn delete_day(
 ) -> Result<StatusCode, ApiError> {
     require_role(&p, WRITERS)?;
     let date = parse_date(&date)?;
-    if !st.tickets.delete_calendar_day(date).await? {
+    if !st.store_for(&p).delete_calendar_day(date).await? {
         return Err(ApiError::not_found(format!("{date} has no calendar edit")));
     }
     // Rebuilt from the files and the remaining edits, so the day gets back what the files say

@@ -38,7 +38,7 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<NewCatalogueRule>,
 ) -> Result<Response, ApiError> {
     require_role(&p, WRITERS)?;
-    let rule = st.tickets.create_catalogue_rule(&body).await?;
+    let rule = st.store_for(&p).create_catalogue_rule(&body).await?;
     let mut resp = (StatusCode::CREATED, Json(&rule)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/catalogue/{}", rule.id)) {
         resp.headers_mut().insert(header::LOCATION, v);
@@ -70,7 +70,7 @@ pub(crate) async fn update(
         }
     }
     let rule: NewCatalogueRule = from_value(body)?;
-    st.tickets
+    st.store_for(&p)
         .update_catalogue_rule(id, &rule)
         .await?
         .map(Json)
@@ -83,7 +83,7 @@ pub(crate) async fn delete(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_role(&p, WRITERS)?;
-    if st.tickets.delete_catalogue_rule(id).await? {
+    if st.store_for(&p).delete_catalogue_rule(id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found(id))

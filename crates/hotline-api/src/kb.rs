@@ -112,7 +112,7 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<NewKbItem>,
 ) -> Result<Response, ApiError> {
     require_role(&p, WRITERS)?;
-    let row = st.tickets.create_kb_item(&body).await?;
+    let row = st.store_for(&p).create_kb_item(&body).await?;
     reindex(&st, row.id, Some(&row));
     let mut resp = (StatusCode::CREATED, Json(&row)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/kb/{}", row.id)) {
@@ -146,7 +146,7 @@ pub(crate) async fn update(
     }
     let item: NewKbItem = from_value(body)?;
     let row = st
-        .tickets
+        .store_for(&p)
         .update_kb_item(id, &item)
         .await?
         .ok_or_else(|| not_found(id))?;
@@ -160,7 +160,7 @@ pub(crate) async fn delete(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_role(&p, WRITERS)?;
-    if !st.tickets.delete_kb_item(id).await? {
+    if !st.store_for(&p).delete_kb_item(id).await? {
         return Err(not_found(id));
     }
     reindex(&st, id, None);

@@ -252,6 +252,12 @@ impl ApiState {
         self
     }
 
+    /// The store as `p`: directory changes made through it are audited as theirs.
+    pub(crate) fn store_for(&self, p: &Principal) -> TicketStore {
+        self.tickets
+            .acting_as(hotline_tickets::routing::actor_label(&p.actor()))
+    }
+
     pub fn set_draining(&self, draining: bool) {
         self.draining.store(draining, Ordering::SeqCst);
     }

@@ -49,7 +49,7 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<NewUnit>,
 ) -> Result<Response, ApiError> {
     require_role(&p, WRITERS)?;
-    let unit = st.tickets.create_unit(&body).await?;
+    let unit = st.store_for(&p).create_unit(&body).await?;
     let mut resp = (StatusCode::CREATED, Json(&unit)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/units/{}", unit.id)) {
         resp.headers_mut().insert(header::LOCATION, v);
@@ -81,7 +81,7 @@ pub(crate) async fn update(
     obj.remove("created_at");
     obj.entry("code").or_insert_with(|| json!(unit.code));
     let upd: NewUnit = from_value(body)?;
-    match st.tickets.update_unit(unit.id, &upd).await? {
+    match st.store_for(&p).update_unit(unit.id, &upd).await? {
         Some(u) => Ok(Json(u)),
         None => Err(ApiError::not_found(format!("no unit {key:?}"))),
     }
@@ -94,6 +94,6 @@ pub(crate) async fn deactivate(
 ) -> Result<StatusCode, ApiError> {
     require_role(&p, WRITERS)?;
     let unit = resolve(&st, &key).await?;
-    st.tickets.deactivate_unit(unit.id).await?;
+    st.store_for(&p).deactivate_unit(unit.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

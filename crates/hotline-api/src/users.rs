@@ -46,7 +46,7 @@ pub(crate) async fn create(
             format!("id: {:?} is an agent of the configuration file", body.id),
         ));
     }
-    let user = st.tickets.create_user(&body).await?;
+    let user = st.store_for(&p).create_user(&body).await?;
     let mut resp = (StatusCode::CREATED, Json(&user)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/users/{}", user.id)) {
         resp.headers_mut().insert(header::LOCATION, v);
@@ -81,7 +81,7 @@ pub(crate) async fn update(
         }
     }
     let upd: UserUpdate = from_value(body)?;
-    st.tickets
+    st.store_for(&p)
         .update_user(&id, &upd)
         .await?
         .map(Json)
@@ -94,7 +94,7 @@ pub(crate) async fn deactivate(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     require_role(&p, ADMIN)?;
-    if st.tickets.deactivate_user(&id).await? {
+    if st.store_for(&p).deactivate_user(&id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found(&id))

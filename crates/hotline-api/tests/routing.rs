@@ -218,7 +218,8 @@ async fn lifecycle(pg: bool) {
     let (s, v) = call(app, Method::GET, "/api/v1/audit/verify", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["ok"], true, "{v}");
-    assert_eq!(v["report"]["count"], 7);
+    // Seeding the units and the catalogue (2) and the ticket's 7 changes.
+    assert_eq!(v["report"]["count"], 9);
 
     // The list filters by state.
     let (_, l) = call(app, Method::GET, "/api/v1/tickets?state=closed", None).await;
@@ -582,6 +583,40 @@ async fn three_levels(pg: bool) {
         .collect();
     assert_eq!(units, [water_id.to_string()], "{r}");
 
+    // Directory changes are audited too, in their own transaction, with who did them.
+    let (s, u) = call(
+        app,
+        Method::PUT,
+        "/api/v1/units/water_company",
+        Some(json!({"name": "江城市供水集团", "kind": "utility", "partner": true})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{u}");
+    let (s, d) = call(
+        app,
+        Method::PUT,
+        "/api/v1/calendar/2026-12-26",
+        Some(json!({"working": true, "note": "演练调休"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let unit_events = fx.store.audit_of("unit:water_company").await.unwrap();
+    let last = unit_events.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.actor.as_str()),
+        ("update", "admin:admin")
+    );
+    assert_eq!(last.before["name"], "江城市供水有限公司");
+    assert_eq!(last.after["name"], "江城市供水集团");
+    let day = fx.store.audit_of("calendar:2026-12-26").await.unwrap();
+    assert_eq!(day.len(), 1);
+    assert_eq!(day[0].after["working"], true);
+    let user_events = fx.store.audit_of("user:water_zhao").await.unwrap();
+    assert_eq!(user_events[0].action, "create");
+    assert!(
+        !user_events[0].after.to_string().contains("pbkdf2"),
+        "no password hash in the log"
+    );
     let (s, v) = call(app, Method::GET, "/api/v1/audit/verify", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["ok"], true, "{v}");

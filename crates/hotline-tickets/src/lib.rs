@@ -346,6 +346,8 @@ fn paging(page: Option<u32>, per_page: Option<u32>) -> Result<Paging> {
 #[derive(Clone)]
 pub struct TicketStore {
     backend: Backend,
+    /// Who the directory changes made through this handle are audited as (see [`TicketStore::acting_as`]).
+    actor: Option<std::sync::Arc<str>>,
 }
 
 impl std::fmt::Debug for TicketStore {
@@ -523,12 +525,28 @@ impl TicketStore {
             "postgres" | "postgresql" => Backend::Postgres(connect_pg(url).await?),
             other => return Err(TicketError::UnsupportedUrl(other.to_string())),
         };
-        let store = TicketStore { backend };
+        let store = TicketStore {
+            backend,
+            actor: None,
+        };
         match &store.backend {
             Backend::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
             Backend::Postgres(p) => PG_MIGRATIONS.run(p).await?,
         }
         Ok(store)
+    }
+
+    /// The same store, whose directory changes (units, users, catalogue, knowledge base, calendar) are audited
+    /// as done by `actor` (e.g. `admin:root`, `supervisor:9001`); without it they are `system`'s (seeding).
+    pub fn acting_as(&self, actor: impl Into<String>) -> TicketStore {
+        TicketStore {
+            backend: self.backend.clone(),
+            actor: Some(std::sync::Arc::from(actor.into())),
+        }
+    }
+
+    pub(crate) fn actor_name(&self) -> String {
+        self.actor.as_deref().unwrap_or("system").to_string()
     }
 
     /// "sqlite" or "postgres".

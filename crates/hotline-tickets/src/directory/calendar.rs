@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{corrupt, MAX_NOTE_CHARS, MAX_USER_ID_CHARS};
+use crate::routing::audit::{audit_append, audit_commit, audit_lock, audit_store_head};
 use crate::sos::{at_most, required};
 use crate::{ts, Result, TicketError, TicketStore};
 
@@ -61,8 +62,11 @@ impl TicketStore {
         let note = note.trim();
         at_most("note", note, MAX_NOTE_CHARS)?;
         let updated_by = required("updated_by", updated_by, MAX_USER_ID_CHARS)?;
-        let row: CalendarDbRow = with_pool!(self, p => {
-            sqlx::query_as::<_, CalendarDbRow>(
+        let before = self.calendar_day(day).await?;
+        let saved: CalendarDay = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
+            let row: CalendarDbRow = sqlx::query_as::<_, CalendarDbRow>(
                 "INSERT INTO calendar_days (day, working, note, updated_by, updated_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (day) DO UPDATE SET \
                  working = EXCLUDED.working, note = EXCLUDED.note, \
@@ -74,10 +78,13 @@ impl TicketStore {
             .bind(note)
             .bind(&updated_by)
             .bind(ts(now))
-            .fetch_one(p)
-            .await?
+            .fetch_one(&mut *tx)
+            .await?;
+            let saved = CalendarDay::try_from(row)?;
+            audit_commit!(self, tx, chain, format!("calendar:{}", day_key(day)), "set", &before, &saved);
+            saved
         });
-        row.try_into()
+        Ok(saved)
     }
 
     pub async fn calendar_day(&self, day: NaiveDate) -> Result<Option<CalendarDay>> {
@@ -87,8 +94,19 @@ impl TicketStore {
 
     /// Removes the edit of `day` (it follows the calendar files again); `false` if there was none.
     pub async fn delete_calendar_day(&self, day: NaiveDate) -> Result<bool> {
-        self.affects("DELETE FROM calendar_days WHERE day = $1", day_key(day))
-            .await
+        let Some(old) = self.calendar_day(day).await? else {
+            return Ok(false);
+        };
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
+            sqlx::query("DELETE FROM calendar_days WHERE day = $1")
+                .bind(day_key(day))
+                .execute(&mut *tx)
+                .await?;
+            audit_commit!(self, tx, chain, format!("calendar:{}", day_key(day)), "delete", &old, None::<()>);
+        });
+        Ok(true)
     }
 
     /// Every edit, by day.

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{at_index, corrupt, MAX_CODE_CHARS, MAX_CO_UNITS, MAX_NAME_CHARS, MAX_NOTE_CHARS};
+use crate::routing::audit::{audit_append, audit_commit, audit_lock, audit_store_head};
 use crate::sos::{at_most, invalid, optional, required};
 use crate::{ts, Result, TicketError, TicketStore};
 
@@ -230,12 +231,18 @@ impl TicketStore {
              VALUES (COALESCE($1, (SELECT COALESCE(MAX(position), -1) + 1 FROM catalogue_rules)), \
              $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {CATALOGUE_COLUMNS}"
         );
-        let row: CatalogueDbRow = with_pool!(self, p => {
-            bind_rule!(sqlx::query_as::<_, CatalogueDbRow>(&sql), c, now)
-                .fetch_one(p)
-                .await?
+        let rule: CatalogueRuleRow = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
+            let row: CatalogueDbRow = bind_rule!(sqlx::query_as::<_, CatalogueDbRow>(&sql), c, now)
+                .fetch_one(&mut *tx)
+                .await?;
+            let rule = CatalogueRuleRow::try_from(row)?;
+            audit_commit!(self, tx, chain, format!("catalogue:{}", rule.id), "create",
+                None::<CatalogueRuleRow>, &rule);
+            rule
         });
-        row.try_into()
+        Ok(rule)
     }
 
     pub async fn catalogue_rule(&self, id: i64) -> Result<Option<CatalogueRuleRow>> {
@@ -262,17 +269,39 @@ impl TicketStore {
              area = $4, window_from = $5, window_to = $6, days = $7, lead_unit = $8, \
              co_units = $9, note = $10, updated_at = $11 WHERE id = $1 RETURNING {CATALOGUE_COLUMNS}"
         );
-        let row: Option<CatalogueDbRow> = with_pool!(self, p => {
-            bind_rule!(sqlx::query_as::<_, CatalogueDbRow>(&sql).bind(id), c, now)
-                .fetch_optional(p)
-                .await?
+        let Some(old) = self.catalogue_rule(id).await? else {
+            return Ok(None);
+        };
+        let rule: Option<CatalogueRuleRow> = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
+            let row: Option<CatalogueDbRow> =
+                bind_rule!(sqlx::query_as::<_, CatalogueDbRow>(&sql).bind(id), c, now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let rule = row.map(CatalogueRuleRow::try_from).transpose()?;
+            if let Some(after) = &rule {
+                audit_commit!(self, tx, chain, format!("catalogue:{id}"), "update", &old, after);
+            }
+            rule
         });
-        row.map(CatalogueRuleRow::try_from).transpose()
+        Ok(rule)
     }
 
     pub async fn delete_catalogue_rule(&self, id: i64) -> Result<bool> {
-        self.affects("DELETE FROM catalogue_rules WHERE id = $1", id)
-            .await
+        let Some(old) = self.catalogue_rule(id).await? else {
+            return Ok(false);
+        };
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
+            sqlx::query("DELETE FROM catalogue_rules WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            audit_commit!(self, tx, chain, format!("catalogue:{id}"), "delete", &old, None::<()>);
+        });
+        Ok(true)
     }
 
     /// Replaces the whole catalogue in one transaction (positions default to the list order).
@@ -289,6 +318,7 @@ impl TicketStore {
         let now = ts(Utc::now());
         let n = with_pool!(self, p => {
             let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
             sqlx::query("DELETE FROM catalogue_rules").execute(&mut *tx).await?;
             for c in &clean {
                 bind_rule!(sqlx::query(
@@ -299,7 +329,8 @@ impl TicketStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            tx.commit().await?;
+            audit_commit!(self, tx, chain, "catalogue".to_string(), "replace", None::<()>,
+                serde_json::json!({ "rules": rules }));
             clean.len() as u64
         });
         Ok(n)

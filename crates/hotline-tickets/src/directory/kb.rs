@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     MAX_ANSWER_CHARS, MAX_KEYWORDS, MAX_KEYWORD_CHARS, MAX_NAME_CHARS, MAX_QUESTION_CHARS,
 };
+use crate::routing::audit::{audit_append, audit_commit, audit_lock, audit_store_head};
 use crate::sos::{invalid, optional, required};
 use crate::{ts, Result, TicketError, TicketStore};
 
@@ -109,18 +110,23 @@ impl TicketStore {
             "INSERT INTO kb_items (question, answer, category, keywords, active, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {KB_COLUMNS}"
         );
-        let row: KbDbRow = with_pool!(self, p => {
-            sqlx::query_as::<_, KbDbRow>(&sql)
+        let item: KbItemRow = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
+            let row: KbDbRow = sqlx::query_as::<_, KbDbRow>(&sql)
                 .bind(&k.question)
                 .bind(&k.answer)
                 .bind(k.category.as_deref())
                 .bind(k.keywords.join("\n"))
                 .bind(k.active.unwrap_or(true))
                 .bind(now)
-                .fetch_one(p)
-                .await?
+                .fetch_one(&mut *tx)
+                .await?;
+            let item = KbItemRow::try_from(row)?;
+            audit_commit!(self, tx, chain, format!("kb:{}", item.id), "create", None::<KbItemRow>, &item);
+            item
         });
-        row.try_into()
+        Ok(item)
     }
 
     pub async fn kb_item(&self, id: i64) -> Result<Option<KbItemRow>> {
@@ -151,8 +157,13 @@ impl TicketStore {
             "UPDATE kb_items SET question = $2, answer = $3, category = $4, keywords = $5, \
              active = COALESCE($6, active), updated_at = $7 WHERE id = $1 RETURNING {KB_COLUMNS}"
         );
-        let row: Option<KbDbRow> = with_pool!(self, p => {
-            sqlx::query_as::<_, KbDbRow>(&sql)
+        let Some(old) = self.kb_item(id).await? else {
+            return Ok(None);
+        };
+        let item: Option<KbItemRow> = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
+            let row: Option<KbDbRow> = sqlx::query_as::<_, KbDbRow>(&sql)
                 .bind(id)
                 .bind(&k.question)
                 .bind(&k.answer)
@@ -160,13 +171,30 @@ impl TicketStore {
                 .bind(k.keywords.join("\n"))
                 .bind(k.active)
                 .bind(now)
-                .fetch_optional(p)
-                .await?
+                .fetch_optional(&mut *tx)
+                .await?;
+            let item = row.map(KbItemRow::try_from).transpose()?;
+            if let Some(after) = &item {
+                audit_commit!(self, tx, chain, format!("kb:{id}"), "update", &old, after);
+            }
+            item
         });
-        row.map(KbItemRow::try_from).transpose()
+        Ok(item)
     }
 
     pub async fn delete_kb_item(&self, id: i64) -> Result<bool> {
-        self.affects("DELETE FROM kb_items WHERE id = $1", id).await
+        let Some(old) = self.kb_item(id).await? else {
+            return Ok(false);
+        };
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
+            sqlx::query("DELETE FROM kb_items WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            audit_commit!(self, tx, chain, format!("kb:{id}"), "delete", &old, None::<()>);
+        });
+        Ok(true)
     }
 }

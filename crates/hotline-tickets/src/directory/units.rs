@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 use super::{at_index, corrupt, identifier, MAX_CODE_CHARS, MAX_NAME_CHARS};
+use crate::routing::audit::{audit_append, audit_commit, audit_lock, audit_store_head};
 use crate::sos::{contains_pattern, invalid, is_unique_violation, optional, required};
 use crate::{ts, Result, TicketError, TicketStore};
 
@@ -153,8 +154,10 @@ impl TicketStore {
             }
         }
         let now = ts(Utc::now());
-        let res: Result<UnitRow, sqlx::Error> = with_pool!(self, p => {
-            sqlx::query_as::<_, UnitRow>(UNIT_INSERT)
+        let unit: Unit = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
+            let res = sqlx::query_as::<_, UnitRow>(UNIT_INSERT)
                 .bind(&u.code)
                 .bind(&u.name)
                 .bind(new.parent_id)
@@ -163,17 +166,22 @@ impl TicketStore {
                 .bind(u.partner)
                 .bind(new.active.unwrap_or(true))
                 .bind(now)
-                .fetch_one(p)
-                .await
+                .fetch_one(&mut *tx)
+                .await;
+            let unit: Unit = match res {
+                Ok(row) => row.try_into()?,
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(TicketError::Conflict(format!(
+                        "code: unit code {:?} is already used",
+                        u.code
+                    )))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            audit_commit!(self, tx, chain, format!("unit:{}", unit.code), "create", None::<Unit>, &unit);
+            unit
         });
-        match res {
-            Ok(row) => row.try_into(),
-            Err(e) if is_unique_violation(&e) => Err(TicketError::Conflict(format!(
-                "code: unit code {:?} is already used",
-                u.code
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        Ok(unit)
     }
 
     pub async fn unit(&self, id: i64) -> Result<Option<Unit>> {
@@ -233,8 +241,10 @@ impl TicketStore {
             "UPDATE units SET name = $2, parent_id = $3, kind = $4, area = $5, partner = $6, \
              active = COALESCE($7, active) WHERE id = $1 RETURNING {UNIT_COLUMNS}"
         );
-        let row: Option<UnitRow> = with_pool!(self, p => {
-            sqlx::query_as::<_, UnitRow>(&sql)
+        let unit: Option<Unit> = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
+            let row: Option<UnitRow> = sqlx::query_as::<_, UnitRow>(&sql)
                 .bind(id)
                 .bind(&u.name)
                 .bind(upd.parent_id)
@@ -242,10 +252,15 @@ impl TicketStore {
                 .bind(u.area.as_deref())
                 .bind(u.partner)
                 .bind(upd.active)
-                .fetch_optional(p)
-                .await?
+                .fetch_optional(&mut *tx)
+                .await?;
+            let unit = row.map(Unit::try_from).transpose()?;
+            if let Some(after) = &unit {
+                audit_commit!(self, tx, chain, format!("unit:{}", after.code), "update", &old, after);
+            }
+            unit
         });
-        row.map(Unit::try_from).transpose()
+        Ok(unit)
     }
 
     /// `parent` exists and is neither `id` nor below it.
@@ -275,15 +290,21 @@ impl TicketStore {
 
     /// Marks the unit inactive (tickets keep referring to it); `false` if there is no such unit.
     pub async fn deactivate_unit(&self, id: i64) -> Result<bool> {
-        let n = with_pool!(self, p => {
+        let Some(old) = self.unit(id).await? else {
+            return Ok(false);
+        };
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
             sqlx::query("UPDATE units SET active = $2 WHERE id = $1")
                 .bind(id)
                 .bind(false)
-                .execute(p)
-                .await?
-                .rows_affected()
+                .execute(&mut *tx)
+                .await?;
+            let after = Unit { active: false, ..old.clone() };
+            audit_commit!(self, tx, chain, format!("unit:{}", old.code), "deactivate", &old, &after);
         });
-        Ok(n > 0)
+        Ok(true)
     }
 
     /// Inserts the units of `units` whose code is not in the table yet, parents before children,
@@ -303,6 +324,8 @@ impl TicketStore {
         let now = ts(Utc::now());
         let inserted = with_pool!(self, p => {
             let mut tx = p.begin().await?;
+            // The audit head first, like every audited change: one lock order, no deadlock.
+            let mut chain = audit_lock!(tx);
             let existing: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM units")
                 .fetch_all(&mut *tx)
                 .await?;
@@ -353,7 +376,12 @@ impl TicketStore {
                 }
                 pending = rest;
             }
-            tx.commit().await?;
+            if inserted > 0 {
+                audit_commit!(self, tx, chain, "units".to_string(), "seed", None::<()>,
+                    serde_json::json!({ "inserted": inserted }));
+            } else {
+                tx.commit().await?;
+            }
             inserted
         });
         Ok(inserted)

@@ -14,6 +14,7 @@ use super::{
     corrupt, identifier, present, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_USER_ID_CHARS,
     MIN_PASSWORD_CHARS,
 };
+use crate::routing::audit::{audit_append, audit_commit, audit_lock, audit_store_head};
 use crate::sos::{at_most, invalid, is_unique_violation, required};
 use crate::{ts, Result, TicketError, TicketStore};
 
@@ -318,8 +319,10 @@ impl TicketStore {
             "INSERT INTO users (id, name, role, unit_id, password_hash, active, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
         );
-        let res: Result<UserRow, sqlx::Error> = with_pool!(self, p => {
-            sqlx::query_as::<_, UserRow>(&sql)
+        let user: User = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
+            let res = sqlx::query_as::<_, UserRow>(&sql)
                 .bind(&id)
                 .bind(&name)
                 .bind(new.role.as_str())
@@ -327,16 +330,20 @@ impl TicketStore {
                 .bind(&hash)
                 .bind(true)
                 .bind(now)
-                .fetch_one(p)
-                .await
+                .fetch_one(&mut *tx)
+                .await;
+            let user: User = match res {
+                Ok(row) => row.try_into()?,
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(TicketError::Conflict(format!("id: user {id:?} already exists")))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            // The password hash never goes into the audit log.
+            audit_commit!(self, tx, chain, format!("user:{id}"), "create", None::<User>, &user);
+            user
         });
-        match res {
-            Ok(row) => row.try_into(),
-            Err(e) if is_unique_violation(&e) => Err(TicketError::Conflict(format!(
-                "id: user {id:?} already exists"
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        Ok(user)
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<User>> {
@@ -382,8 +389,9 @@ impl TicketStore {
              password_hash = COALESCE($5, password_hash), active = $6 \
              WHERE id = $1 RETURNING {USER_COLUMNS}"
         );
-        let row: Option<UserRow> = with_pool!(self, p => {
+        let user: Option<User> = with_pool!(self, p => {
             let mut tx = p.begin().await?;
+            let mut chain = audit_lock!(tx);
             let row = sqlx::query_as::<_, UserRow>(&sql)
                 .bind(id)
                 .bind(&name)
@@ -399,10 +407,15 @@ impl TicketStore {
                     .execute(&mut *tx)
                     .await?;
             }
-            tx.commit().await?;
-            row
+            let user = row.map(User::try_from).transpose()?;
+            if let Some(after) = &user {
+                let action = if !active && old.active { "deactivate" } else { "update" };
+                let after = serde_json::json!({ "user": after, "password_changed": hash.is_some() });
+                audit_commit!(self, tx, chain, format!("user:{id}"), action, &old, after);
+            }
+            user
         });
-        row.map(User::try_from).transpose()
+        Ok(user)
     }
 
     /// Deactivates the user and ends their sessions; `false` if there is no such user.

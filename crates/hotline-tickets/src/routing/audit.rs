@@ -53,7 +53,28 @@ macro_rules! audit_store_head {
     }};
 }
 
-pub(crate) use {audit_append, audit_lock, audit_store_head};
+/// Appends one event for a directory change in `$tx`, stores the head and commits: the change and its audit
+/// event land together or not at all. `$after` / `$before` are anything `Serialize`.
+macro_rules! audit_commit {
+    ($self:expr, $tx:expr, $chain:expr, $entity:expr, $action:expr, $before:expr, $after:expr) => {{
+        audit_append!(
+            $tx,
+            $chain,
+            hotline_audit::NewEvent {
+                at: chrono::Utc::now(),
+                actor: $self.actor_name(),
+                entity: $entity,
+                action: $action.to_string(),
+                before: serde_json::to_value($before).unwrap_or(serde_json::Value::Null),
+                after: serde_json::to_value($after).unwrap_or(serde_json::Value::Null),
+            }
+        );
+        audit_store_head!($tx, $chain);
+        $tx.commit().await?;
+    }};
+}
+
+pub(crate) use {audit_append, audit_commit, audit_lock, audit_store_head};
 
 #[derive(sqlx::FromRow)]
 struct AuditRow {

@@ -9,7 +9,7 @@
 //! state, lead unit, deadlines, KPI facts, the next timer) and the ticket's `assignments` rows, and (4) appends
 //! one audit event per action. An action refused by the workflow rolls the transaction back: nothing changes.
 
-mod audit;
+pub(crate) mod audit;
 mod derive;
 mod scorecards;
 mod store;
