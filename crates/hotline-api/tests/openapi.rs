@@ -1,7 +1,7 @@
 //! `openapi.yaml` against the router, both ways: every documented path and method is routed (it never gets
 //! the router's own `no such route` 404 or a 405), and every route of `src/lib.rs` is documented with its
 //! methods. Also: the document is served without auth, its `$ref`s resolve, and `ActionBody`'s discriminator
-//! covers every action of `src/routing.rs`.
+//! covers every action of `src/routing/actions.rs`.
 //!
 //! No YAML crate is in the lock file, so the document is read by the small parser below. It accepts the
 //! subset the document is written in (block mappings and sequences, one-line flow collections, plain and
@@ -22,7 +22,7 @@ use common::{request_reply, routing_config, routing_setup, NoAgents};
 
 const DOC: &str = include_str!("../openapi.yaml");
 const LIB: &str = include_str!("../src/lib.rs");
-const ROUTING: &str = include_str!("../src/routing.rs");
+const ROUTING: &str = include_str!("../src/routing/actions.rs");
 const TOKEN: &str = "openapi-token";
 
 /// Documented ahead of their handler (another branch adds them). Skipped by the router check only while

@@ -1,4 +1,4 @@
-//! The ticket lifecycle through the HTTP API (`src/routing.rs`) on SQLite and, when `HOTLINE_TEST_PG_URL` is
+//! The ticket lifecycle through the HTTP API (`src/routing/`) on SQLite and, when `HOTLINE_TEST_PG_URL` is
 //! set, PostgreSQL: intake, catalogue dispatch, sign, reply, review, callback, the refusals, history, the
 //! unit's work list and the audit chain.
 
