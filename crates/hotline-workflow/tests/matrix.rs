@@ -19,42 +19,12 @@
 //! three working states; the lead's own sign / reply / review are each valid in one state only and are covered
 //! step by step in `workflow.rs`.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use hotline_workflow::*;
+
+mod common;
+use common::*;
 use TicketState as S;
-
-/// Monday to Friday, no holidays, UTC (as in `workflow.rs`).
-struct Weekdays;
-
-impl Clock for Weekdays {
-    fn due(&self, start: DateTime<Utc>, sla: Sla) -> DateTime<Utc> {
-        if let Some(d) = sla.elapsed() {
-            return start + d;
-        }
-        let Sla::WorkingDays(n) = sla else {
-            return start;
-        };
-        let mut day: NaiveDate = start.date_naive();
-        let mut left = n;
-        while left > 0 {
-            day = day.succ_opt().unwrap_or(day);
-            if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
-                left -= 1;
-            }
-        }
-        let end = day.succ_opt().unwrap_or(day);
-        Utc.from_utc_datetime(&end.and_hms_opt(0, 0, 0).unwrap_or_default())
-    }
-
-    fn extend(&self, due: DateTime<Utc>, sla: Sla) -> DateTime<Utc> {
-        match sla {
-            Sla::WorkingDays(_) => self.due(due - Duration::nanoseconds(1), sla),
-            _ => self.due(due, sla),
-        }
-    }
-}
-
-const CAL: Weekdays = Weekdays;
 
 const NUMBER: &str = "2026030200001";
 const MASTER: &str = "2026030200099";
