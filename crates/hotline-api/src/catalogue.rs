@@ -10,14 +10,15 @@
 //!   `id`/`updated_at` are ignored); DELETE → 204.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::{Extension, Json};
 use hotline_tickets::{CatalogueRuleRow, NewCatalogueRule, Principal, UserRole};
 use serde_json::{json, Value};
 
 use crate::auth::require_role;
 use crate::error::from_value;
+use crate::respond::{created, without_read_only};
 use crate::{ApiError, ApiJson, ApiPath, ApiState};
 
 const WRITERS: &[UserRole] = &[UserRole::Admin, UserRole::Supervisor];
@@ -39,11 +40,7 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     require_role(&p, WRITERS)?;
     let rule = st.store_for(&p).create_catalogue_rule(&body).await?;
-    let mut resp = (StatusCode::CREATED, Json(&rule)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/catalogue/{}", rule.id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+    Ok(created(format!("/api/v1/catalogue/{}", rule.id), &rule))
 }
 
 pub(crate) async fn get(
@@ -61,14 +58,10 @@ pub(crate) async fn update(
     State(st): State<ApiState>,
     Extension(p): Extension<Principal>,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(mut body): ApiJson<Value>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<CatalogueRuleRow>, ApiError> {
     require_role(&p, WRITERS)?;
-    if let Some(obj) = body.as_object_mut() {
-        for k in ["id", "updated_at"] {
-            obj.remove(k);
-        }
-    }
+    let body = without_read_only(body, &["id", "updated_at"]);
     let rule: NewCatalogueRule = from_value(body)?;
     st.store_for(&p)
         .update_catalogue_rule(id, &rule)

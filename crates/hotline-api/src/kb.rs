@@ -12,8 +12,8 @@
 //!   ignored); DELETE → 204.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::{Extension, Json};
 use hotline_kb::{KbIndex, KbItem};
 use hotline_tickets::{KbItemRow, NewKbItem, Principal, TicketError, TicketStore, UserRole};
@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 
 use crate::auth::require_role;
 use crate::error::from_value;
+use crate::respond::{created, without_read_only};
 use crate::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState};
 
 const WRITERS: &[UserRole] = &[UserRole::Admin, UserRole::Supervisor];
@@ -114,11 +115,7 @@ pub(crate) async fn create(
     require_role(&p, WRITERS)?;
     let row = st.store_for(&p).create_kb_item(&body).await?;
     reindex(&st, row.id, Some(&row));
-    let mut resp = (StatusCode::CREATED, Json(&row)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/kb/{}", row.id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+    Ok(created(format!("/api/v1/kb/{}", row.id), &row))
 }
 
 pub(crate) async fn get(
@@ -136,14 +133,10 @@ pub(crate) async fn update(
     State(st): State<ApiState>,
     Extension(p): Extension<Principal>,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(mut body): ApiJson<Value>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<KbItemRow>, ApiError> {
     require_role(&p, WRITERS)?;
-    if let Some(obj) = body.as_object_mut() {
-        for k in ["id", "updated_at"] {
-            obj.remove(k);
-        }
-    }
+    let body = without_read_only(body, &["id", "updated_at"]);
     let item: NewKbItem = from_value(body)?;
     let row = st
         .store_for(&p)

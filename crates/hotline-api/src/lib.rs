@@ -52,6 +52,7 @@ mod live;
 mod openapi;
 mod recording;
 mod reports;
+mod respond;
 pub mod routing;
 mod scorecards;
 mod sos;

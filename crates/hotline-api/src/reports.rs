@@ -81,11 +81,14 @@ impl KpiParams {
         }
     }
 
+    /// Runs the report; a liaison's is limited to its own unit here, so no route can forget it.
     async fn answer(
-        self,
+        mut self,
         st: &ApiState,
+        actor: &hotline_workflow::Actor,
         (from, to): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<Response, ApiError> {
+        self.own_unit_only(actor);
         let format = self.format()?;
         let mut q = ReportQuery::new(from, to);
         q.group_by = parse_dims(self.group_by.as_deref().unwrap_or_default())?;
@@ -119,9 +122,8 @@ fn date(key: &str, v: Option<&str>) -> Result<NaiveDate, ApiError> {
 pub(crate) async fn kpi(
     State(st): State<ApiState>,
     axum::Extension(actor): axum::Extension<hotline_workflow::Actor>,
-    ApiQuery(mut p): ApiQuery<KpiParams>,
+    ApiQuery(p): ApiQuery<KpiParams>,
 ) -> Result<Response, ApiError> {
-    p.own_unit_only(&actor);
     p.refuse(&["date", "month"])?;
     let interval = Interval {
         from: p.from.clone(),
@@ -130,39 +132,36 @@ pub(crate) async fn kpi(
     let range = interval
         .resolve()?
         .ok_or_else(|| ApiError::bad_request("from/to: at least one is required"))?;
-    p.answer(&st, range).await
+    p.answer(&st, &actor, range).await
 }
 
 pub(crate) async fn daily(
     State(st): State<ApiState>,
     axum::Extension(actor): axum::Extension<hotline_workflow::Actor>,
-    ApiQuery(mut p): ApiQuery<KpiParams>,
+    ApiQuery(p): ApiQuery<KpiParams>,
 ) -> Result<Response, ApiError> {
-    p.own_unit_only(&actor);
     p.refuse(&["from", "to", "month"])?;
     let d = date("date", p.date.as_deref())?;
     let range = ReportPeriod::Daily(d).range()?;
-    p.answer(&st, range).await
+    p.answer(&st, &actor, range).await
 }
 
 pub(crate) async fn weekly(
     State(st): State<ApiState>,
     axum::Extension(actor): axum::Extension<hotline_workflow::Actor>,
-    ApiQuery(mut p): ApiQuery<KpiParams>,
+    ApiQuery(p): ApiQuery<KpiParams>,
 ) -> Result<Response, ApiError> {
-    p.own_unit_only(&actor);
     p.refuse(&["from", "to", "month"])?;
     let d = date("date", p.date.as_deref())?;
     let range = ReportPeriod::Weekly(d).range()?;
-    p.answer(&st, range).await
+    p.answer(&st, &actor, range).await
 }
 
 pub(crate) async fn monthly(
     State(st): State<ApiState>,
     axum::Extension(actor): axum::Extension<hotline_workflow::Actor>,
-    ApiQuery(mut p): ApiQuery<KpiParams>,
+    ApiQuery(p): ApiQuery<KpiParams>,
 ) -> Result<Response, ApiError> {
-    p.own_unit_only(&actor);
     p.refuse(&["from", "to", "date"])?;
     let m = p.month.as_deref().map(str::trim).unwrap_or_default();
     if m.is_empty() {
@@ -171,5 +170,5 @@ pub(crate) async fn monthly(
     let first = NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
         .map_err(|_| ApiError::bad_request(format!("month: expected YYYY-MM, got {m:?}")))?;
     let range = ReportPeriod::Monthly(first.year(), first.month()).range()?;
-    p.answer(&st, range).await
+    p.answer(&st, &actor, range).await
 }

@@ -7,13 +7,14 @@
 //! form needs.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hotline_tickets::sos::MAX_AGE;
 use hotline_tickets::{EmergencyContact, NewSosDevice, SosDeviceFilter, TicketError};
 use serde_json::{Map, Value};
 
+use crate::respond::created;
 use crate::{ApiError, ApiPath, ApiQuery, ApiState};
 
 fn invalid(reason: impl Into<String>) -> ApiError {
@@ -167,12 +168,7 @@ pub(crate) async fn create_device(
         .await
         .map_err(store_error)?;
     st.sos_device_saved(&d);
-    let mut resp = (StatusCode::CREATED, Json(&d)).into_response();
-    // Numbers are digits only, so the value is always a valid header.
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/sos/devices/{}", d.number)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+    Ok(created(format!("/api/v1/sos/devices/{}", d.number), &d))
 }
 
 /// `GET /api/v1/sos/devices/{number}`.

@@ -11,14 +11,15 @@
 //!   (tickets keep referring to the unit) → 204.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::{Extension, Json};
 use hotline_tickets::{NewUnit, Principal, Unit, UnitFilter, UserRole};
 use serde_json::{json, Value};
 
 use crate::auth::require_role;
 use crate::error::from_value;
+use crate::respond::created;
 use crate::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState};
 
 const WRITERS: &[UserRole] = &[UserRole::Admin];
@@ -50,11 +51,7 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     require_role(&p, WRITERS)?;
     let unit = st.store_for(&p).create_unit(&body).await?;
-    let mut resp = (StatusCode::CREATED, Json(&unit)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/units/{}", unit.id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+    Ok(created(format!("/api/v1/units/{}", unit.id), &unit))
 }
 
 pub(crate) async fn get(

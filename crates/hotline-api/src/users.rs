@@ -9,14 +9,15 @@
 //!   sessions); `DELETE /users/{id}` deactivates → 204.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::{Extension, Json};
 use hotline_tickets::{NewUser, Principal, User, UserRole, UserUpdate};
 use serde_json::{json, Value};
 
 use crate::auth::require_role;
 use crate::error::from_value;
+use crate::respond::{created, without_read_only};
 use crate::{ApiError, ApiJson, ApiPath, ApiState};
 
 const ADMIN: &[UserRole] = &[UserRole::Admin];
@@ -47,11 +48,7 @@ pub(crate) async fn create(
         ));
     }
     let user = st.store_for(&p).create_user(&body).await?;
-    let mut resp = (StatusCode::CREATED, Json(&user)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/users/{}", user.id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+    Ok(created(format!("/api/v1/users/{}", user.id), &user))
 }
 
 pub(crate) async fn get(
@@ -71,15 +68,11 @@ pub(crate) async fn update(
     State(st): State<ApiState>,
     Extension(p): Extension<Principal>,
     ApiPath(id): ApiPath<String>,
-    ApiJson(mut body): ApiJson<Value>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<User>, ApiError> {
     require_role(&p, ADMIN)?;
-    if let Some(obj) = body.as_object_mut() {
-        // A user read with GET may be sent back as it is.
-        for k in ["id", "created_at"] {
-            obj.remove(k);
-        }
-    }
+    // A user read with GET may be sent back as it is.
+    let body = without_read_only(body, &["id", "created_at"]);
     let upd: UserUpdate = from_value(body)?;
     st.store_for(&p)
         .update_user(&id, &upd)

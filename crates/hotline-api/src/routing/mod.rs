@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use hotline_calendar::Calendar;
@@ -247,11 +247,10 @@ pub async fn create_ticket(
         .create_ticket(new, &actor, Utc::now(), &cal)
         .await?;
     let view = ticket_view(&st, &actor, t.id).await?;
-    let mut resp = (StatusCode::CREATED, Json(view)).into_response();
-    if let Ok(v) = format!("/api/v1/tickets/{}", t.id).parse() {
-        resp.headers_mut().insert(axum::http::header::LOCATION, v);
-    }
-    Ok(resp)
+    Ok(crate::respond::created(
+        format!("/api/v1/tickets/{}", t.id),
+        view,
+    ))
 }
 
 pub async fn update_ticket(
