@@ -296,6 +296,7 @@ macro_rules! with_pool {
 }
 
 mod callbacks;
+mod connect;
 pub mod directory;
 pub mod generate;
 pub mod handoffs;
@@ -303,10 +304,12 @@ pub mod reports;
 pub mod routing;
 pub mod sos;
 mod stats;
+mod time_range;
 
 pub use callbacks::{
     Callback, CallbackFilter, CallbackKind, CallbackStatus, CallbackUpdate, NewCallback,
 };
+use connect::{connect_pg, connect_sqlite};
 pub use directory::{
     CalendarDay, CatalogueRuleRow, KbItemRow, NewCatalogueRule, NewKbItem, NewUnit, NewUser,
     Principal, Unit, UnitFilter, UnitInput, UnitKind, User, UserRole, UserUpdate,
@@ -316,6 +319,7 @@ pub use handoffs::{
 };
 pub use sos::{normalize_number, EmergencyContact, NewSosDevice, SosDevice, SosDeviceFilter};
 pub use stats::{AgentIntervalStats, IntervalStats};
+use time_range::{local_midnight, time_range};
 
 /// Validated `page` / `per_page` of a listing.
 struct Paging {
@@ -448,67 +452,6 @@ fn local_day(t: DateTime<Utc>) -> String {
     t.with_timezone(&hotline_calendar::shanghai())
         .format("%Y%m%d")
         .to_string()
-}
-
-fn local_midnight(d: NaiveDate) -> Result<DateTime<Utc>> {
-    hotline_calendar::shanghai()
-        .from_local_datetime(&d.and_time(NaiveTime::MIN))
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| TicketError::InvalidFilter(format!("date {d} out of range")))
-}
-
-enum Bound {
-    /// `created_at <= t` (RFC 3339 given) or `created_at >= t` for `from`.
-    At(DateTime<Utc>),
-    /// A local calendar day.
-    Day(NaiveDate),
-}
-
-fn parse_bound(name: &str, s: &str) -> Result<Bound> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(Bound::At(ts(t.with_timezone(&Utc))));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(Bound::Day(d));
-    }
-    Err(TicketError::InvalidFilter(format!(
-        "{name}: expected RFC 3339 (2026-11-23T08:00:00Z) or YYYY-MM-DD, got {s:?}"
-    )))
-}
-
-/// `created_at >= from`, `created_at <= to_incl`, `created_at < to_excl`.
-struct TimeRange {
-    from: Option<DateTime<Utc>>,
-    to_incl: Option<DateTime<Utc>>,
-    to_excl: Option<DateTime<Utc>>,
-}
-
-fn time_range(f: &TicketFilter) -> Result<TimeRange> {
-    let mut r = TimeRange {
-        from: None,
-        to_incl: None,
-        to_excl: None,
-    };
-    if let Some(s) = f.from.as_deref().filter(|s| !s.trim().is_empty()) {
-        r.from = Some(match parse_bound("from", s)? {
-            Bound::At(t) => t,
-            Bound::Day(d) => local_midnight(d)?,
-        });
-    }
-    if let Some(s) = f.to.as_deref().filter(|s| !s.trim().is_empty()) {
-        match parse_bound("to", s)? {
-            Bound::At(t) => r.to_incl = Some(t),
-            Bound::Day(d) => {
-                let next = d
-                    .succ_opt()
-                    .ok_or_else(|| TicketError::InvalidFilter(format!("to: date {d} too large")))?;
-                r.to_excl = Some(local_midnight(next)?);
-            }
-        }
-    }
-    Ok(r)
 }
 
 impl TicketStore {
@@ -788,108 +731,8 @@ impl TicketStore {
     }
 }
 
-/// Splits our own `synchronous=normal|full` query parameter off a SQLite URL (sqlx does not know it).
-fn sqlite_synchronous(url: &str) -> Result<(String, SqliteSynchronous)> {
-    let Some((base, query)) = url.split_once('?') else {
-        return Ok((url.to_string(), SqliteSynchronous::Normal));
-    };
-    let mut sync = SqliteSynchronous::Normal;
-    let mut rest = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        match pair.split_once('=') {
-            Some((k, v)) if k.eq_ignore_ascii_case("synchronous") => {
-                sync = match v.to_ascii_lowercase().as_str() {
-                    "normal" => SqliteSynchronous::Normal,
-                    "full" => SqliteSynchronous::Full,
-                    other => {
-                        return Err(TicketError::UnsupportedUrl(format!(
-                            "synchronous={other} (use normal or full)"
-                        )))
-                    }
-                };
-            }
-            _ => rest.push(pair),
-        }
-    }
-    let url = if rest.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}?{}", rest.join("&"))
-    };
-    Ok((url, sync))
-}
-
-async fn connect_sqlite(url: &str) -> Result<SqlitePool> {
-    let (url, synchronous) = sqlite_synchronous(url)?;
-    let url = url.as_str();
-    let opts = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(synchronous)
-        .busy_timeout(Duration::from_secs(5))
-        .foreign_keys(true);
-    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    if !in_memory {
-        create_parent_dir(opts.get_filename())?;
-    }
-    let pool_opts = if in_memory {
-        // An in-memory database lives only as long as a connection to it: keep one forever.
-        SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-    } else {
-        SqlitePoolOptions::new().max_connections(1)
-    };
-    Ok(pool_opts
-        .acquire_timeout(Duration::from_secs(30))
-        // Waiting for the single connection is the normal way writes queue under load; a warning per
-        // wait would flood the operator's log. Only waits that approach the timeout are worth one.
-        .acquire_slow_threshold(Duration::from_secs(10))
-        .connect_with(opts)
-        .await?)
-}
-
-fn create_parent_dir(file: &Path) -> Result<()> {
-    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| TicketError::CreateDir {
-            path: dir.display().to_string(),
-            source,
-        })?;
-    }
-    Ok(())
-}
-
-async fn connect_pg(url: &str) -> Result<PgPool> {
-    Ok(PgPoolOptions::new()
-        .max_connections(10)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(url)
-        .await?)
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn synchronous_parameter_is_ours_and_stripped() {
-        let (u, s) = super::sqlite_synchronous("sqlite://data/h.db").unwrap();
-        assert_eq!(
-            (u.as_str(), s),
-            ("sqlite://data/h.db", super::SqliteSynchronous::Normal)
-        );
-        let (u, s) =
-            super::sqlite_synchronous("sqlite://data/h.db?synchronous=FULL&mode=rwc").unwrap();
-        assert_eq!(
-            (u.as_str(), s),
-            (
-                "sqlite://data/h.db?mode=rwc",
-                super::SqliteSynchronous::Full
-            )
-        );
-        assert!(super::sqlite_synchronous("sqlite://h.db?synchronous=off").is_err());
-    }
-
     use super::*;
 
     /// The stored / parsed text and the serde name must be the same string for every variant.
@@ -924,28 +767,5 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(local_day(t), "20261122");
-    }
-
-    #[test]
-    fn bounds_parse() {
-        let f = TicketFilter {
-            from: Some("2026-11-23".into()),
-            to: Some("2026-11-23".into()),
-            ..Default::default()
-        };
-        let r = time_range(&f).unwrap();
-        assert_eq!(r.from.unwrap().to_rfc3339(), "2026-11-22T16:00:00+00:00");
-        assert_eq!(r.to_excl.unwrap().to_rfc3339(), "2026-11-23T16:00:00+00:00");
-        let f = TicketFilter {
-            to: Some("2026-11-23T10:00:00+08:00".into()),
-            ..Default::default()
-        };
-        let r = time_range(&f).unwrap();
-        assert_eq!(r.to_incl.unwrap().to_rfc3339(), "2026-11-23T02:00:00+00:00");
-        let f = TicketFilter {
-            from: Some("yesterday".into()),
-            ..Default::default()
-        };
-        assert!(matches!(time_range(&f), Err(TicketError::InvalidFilter(_))));
     }
 }
