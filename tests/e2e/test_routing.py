@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import urllib.parse
 
-from conftest import TOKEN, agent_uas, caller, hotline_bin, http, register
+from conftest import agent_uas, caller, hotline_bin, http, register
 
 
 def act(tid, body, token):
@@ -119,4 +119,3 @@ def test_call_ticket_lifecycle_and_audit(hl, ctx):
     db.close()
     out = run()
     assert out.returncode == 1 and "BROKEN at event 3" in out.stdout, out.stdout + out.stderr
-    assert TOKEN

@@ -23,7 +23,6 @@ struct Fixture {
     db: TestDb,
     app: Router,
     store: TicketStore,
-    url: String,
 }
 
 impl Fixture {
@@ -34,7 +33,7 @@ impl Fixture {
 
 async fn fixture(pg: bool) -> Option<Fixture> {
     let db = TestDb::new(pg, "hotline_api_routing").await?;
-    let (store, url) = (db.store.clone(), db.url.clone());
+    let store = db.store.clone();
     let cfg = routing_config();
     seed(&store, &cfg).await;
     let setup = routing_setup(cfg);
@@ -49,12 +48,7 @@ async fn fixture(pg: bool) -> Option<Fixture> {
             }])
             .with_routing(setup),
     );
-    Some(Fixture {
-        db,
-        app,
-        store,
-        url,
-    })
+    Some(Fixture { db, app, store })
 }
 
 async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -225,7 +219,6 @@ async fn lifecycle(pg: bool) {
     let (_, l) = call(app, Method::GET, "/api/v1/tickets?state=closed", None).await;
     assert_eq!(l["total"], 1);
     assert_eq!(l["items"][0]["number"], number.as_str());
-    let _ = &fx.url;
     fx.cleanup().await;
 }
 
